@@ -70,6 +70,8 @@ CREATE TABLE IF NOT EXISTS message (
   order_id   INT         NOT NULL,
   message_id VARCHAR(40) CHARACTER SET ascii COLLATE ascii_bin NOT NULL,
   user_id    INT         NOT NULL,
+  -- The poster's name at the time of posting, as the message event showed it.
+  name       VARCHAR(255) NOT NULL DEFAULT '',
   text       TEXT        NOT NULL,
   ts         DATETIME(3) NOT NULL,
   PRIMARY KEY (meeting_id, order_id, message_id),

@@ -1,0 +1,102 @@
+// chatd: one chat server node. See README.md and shared/PROTOCOL.md.
+#include <mysql.h>
+#include <sodium.h>
+#include <spdlog/spdlog.h>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <cstdlib>
+
+#include "config.hpp"
+#include "net/listener.hpp"
+#include "service/chat_service.hpp"
+#include "store/database.hpp"
+#include "store/redis_client.hpp"
+#include "store/redis_store.hpp"
+
+int main(int argc, char** argv) {
+  using namespace chat;
+  int exit_code = 0;
+  const auto config = server::parse_command_line(argc, argv, exit_code);
+  if (!config) return exit_code;
+
+  spdlog::set_level(spdlog::level::from_str(config->log_level));
+  spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%l%$ [" + config->node_id + "] %v");
+  if (sodium_init() < 0) {
+    spdlog::critical("libsodium failed to initialise");
+    return 1;
+  }
+  // Before any thread touches MySQL (Connector/C is not initialised lazily thread-safely).
+  if (mysql_library_init(0, nullptr, nullptr) != 0) {
+    spdlog::critical("MySQL client library failed to initialise");
+    return 1;
+  }
+
+  int rc = 0;
+  {
+    boost::asio::io_context io(1);
+    store::RedisOptions command_options = config->redis;
+    command_options.name = "commands";
+    store::RedisOptions bus_options = config->redis;
+    bus_options.name = "bus";
+    auto commands = std::make_shared<store::RedisConnection>(io, command_options);
+    auto bus = std::make_shared<store::RedisConnection>(io, bus_options);
+    store::RedisStore redis(*commands);
+    store::Database db(config->mysql);
+
+    // The function library must be loaded before any FCALL on a new connection; queueing
+    // it first on the connection guarantees that.
+    commands->set_on_connected([&commands] {
+      class Logged final : public store::ReplyHandler {
+       public:
+        void complete(std::optional<store::RedisReply> r) override {
+          if (r && r->is_error()) spdlog::critical("loading Redis functions failed: {}", r->str);
+        }
+      };
+      commands->command({"FUNCTION", "LOAD", "REPLACE", store::function_library()},
+                        std::make_unique<Logged>());
+    });
+
+    service::ChatService service(io, redis, *commands, *bus, db,
+                                 {config->node_id, config->advertise, config->schedule_poll,
+                                  config->dump_interval, config->dump_batch, config->grace,
+                                  config->heartbeat});
+    std::optional<net::Listener> listener;
+    try {
+      listener.emplace(io,
+                       boost::asio::ip::tcp::endpoint(
+                           boost::asio::ip::make_address(config->listen_host),
+                           static_cast<unsigned short>(config->listen_port)),
+                       service, net::SessionOptions{config->idle_timeout, config->max_outbound_bytes});
+    } catch (const std::exception& e) {
+      spdlog::critical("cannot listen on {}:{}: {}", config->listen_host, config->listen_port, e.what());
+      return 1;
+    }
+
+    commands->start();
+    bus->start();
+    service.start();
+    listener->start();
+    spdlog::info("listening on {}:{} as node {}", config->listen_host, listener->local_endpoint().port(),
+                 config->node_id);
+
+    boost::asio::signal_set signals(io, SIGINT, SIGTERM);
+    signals.async_wait([&](const boost::system::error_code& ec, int signo) {
+      if (ec) return;
+      spdlog::info("signal {}: shutting down", signo);
+      listener->stop();
+      service.stop();
+      // Give the heartbeat loop its last turn (unregistering the node), then close Redis.
+      auto done = std::make_shared<boost::asio::steady_timer>(io, std::chrono::milliseconds(200));
+      done->async_wait([done, commands, bus](const boost::system::error_code&) {
+        commands->stop();
+        bus->stop();
+      });
+    });
+    io.run();
+    db.join();
+  }
+  mysql_library_end();
+  spdlog::info("stopped");
+  return rc;
+}

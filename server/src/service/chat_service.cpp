@@ -1,0 +1,605 @@
+#include "service/chat_service.hpp"
+
+#include <sodium.h>
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <cctype>
+
+#include "store/blocking_pool.hpp"
+#include "store/store_error.hpp"
+
+namespace chat::service {
+
+using boost::asio::awaitable;
+using nlohmann::json;
+using protocol::ErrorCode;
+using protocol::ProtocolError;
+
+namespace {
+
+// Verified when the login names no user, so that an unknown user costs the same time as a
+// wrong password and the two cannot be told apart (PROTOCOL.md: same message either way).
+constexpr const char* kDummyHash =
+    "$argon2id$v=19$m=65536,t=2,p=1$Wh7+aRgXjw1p25bQM61naA$zKhe1JfDVen9ZQo2NBX1wjhR2QgrAh6IXQ2dCrSNy2Q";
+
+constexpr const char* kServerName = "chatd/0.1.0";
+
+std::string ascii_lower(std::string s) {
+  std::transform(s.begin(), s.end(), s.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return s;
+}
+
+void log_failure(std::exception_ptr e, const char* what) {
+  if (!e) return;
+  try {
+    std::rethrow_exception(e);
+  } catch (const std::exception& ex) {
+    spdlog::warn("{}: {}", what, ex.what());
+  }
+}
+
+template <class T>
+const T* body_as(const protocol::Request& r) {
+  return std::get_if<T>(&r.body);
+}
+
+// Rejects after/before values that are not message ids this server hands out.
+void check_page(const protocol::Page& page) {
+  for (const auto& id : {page.after, page.before})
+    if (id && !store::stream_id_from_message_id(*id))
+      throw ProtocolError(ErrorCode::bad_request, "'after'/'before' is not a message_id");
+}
+
+}  // namespace
+
+ChatService::ChatService(boost::asio::io_context& io, store::RedisStore& redis,
+                         store::RedisConnection& redis_commands, store::RedisConnection& redis_bus,
+                         store::Database& db, ServiceOptions options)
+    : io_(io),
+      redis_(redis),
+      redis_commands_(redis_commands),
+      redis_bus_(redis_bus),
+      db_(db),
+      options_(std::move(options)),
+      scheduler_(io, redis, db, options_.schedule_poll),
+      dumper_(io, redis, db, options_.dump_interval, options_.dump_batch),
+      heartbeat_timer_(io) {}
+
+void ChatService::start() {
+  redis_bus_.set_on_push([this](const store::RedisReply& push) { on_bus_message(push); });
+  redis_bus_.set_on_disconnected([this] { resync_needed_ = true; });
+  redis_bus_.subscribe(store::kBusChannel);
+  scheduler_.start();
+  dumper_.start();
+  boost::asio::co_spawn(io_, heartbeat_loop(), [](std::exception_ptr e) { log_failure(e, "heartbeat"); });
+}
+
+void ChatService::stop() {
+  stopped_ = true;
+  scheduler_.stop();
+  dumper_.stop();
+  heartbeat_timer_.cancel();
+  for (auto& [user, timer] : grace_timers_) timer->cancel();
+  grace_timers_.clear();
+  std::vector<std::shared_ptr<Client>> open;
+  for (auto& [id, entry] : clients_)
+    if (auto c = entry.client.lock()) open.push_back(std::move(c));
+  for (auto& c : open) c->close();
+  crypto_pool_.join();
+}
+
+std::uint64_t ChatService::open(std::weak_ptr<Client> client) {
+  const auto id = next_client_id_++;
+  clients_.emplace(id, ClientEntry{std::move(client), std::nullopt});
+  return id;
+}
+
+void ChatService::close(std::uint64_t client_id) {
+  const auto it = clients_.find(client_id);
+  if (it == clients_.end()) return;
+  const auto user = it->second.user;
+  clients_.erase(it);
+  if (!user) return;
+  auto& ids = clients_by_user_[user->user_id];
+  ids.erase(client_id);
+  if (ids.empty()) {
+    clients_by_user_.erase(user->user_id);
+    on_user_offline(user->user_id);
+  }
+}
+
+// ---- requests ----------------------------------------------------------------------------
+
+awaitable<std::string> ChatService::handle(std::uint64_t client_id, protocol::Request request) {
+  std::optional<ErrorCode> code;
+  std::string message;
+  json result;
+  try {
+    result = co_await dispatch(client_id, request);
+  } catch (const ProtocolError& e) {
+    code = e.code();
+    message = e.what();
+  } catch (const store::StoreUnavailable& e) {
+    spdlog::warn("{}: {}", protocol::op_name(request.body), e.what());
+    code = ErrorCode::unavailable;
+    message = "a backing store is unavailable; retry later";
+  } catch (const std::exception& e) {
+    spdlog::error("{} failed: {}", protocol::op_name(request.body), e.what());
+    code = ErrorCode::internal;
+    message = "internal error";
+  }
+  if (code) co_return protocol::encode_error(request.id, *code, message);
+  co_return protocol::encode_ok(request.id, result);
+}
+
+awaitable<json> ChatService::dispatch(std::uint64_t client_id, const protocol::Request& request) {
+  using namespace protocol;
+  if (body_as<HelloRequest>(request) || body_as<PingRequest>(request)) {
+    json result;
+    if (body_as<HelloRequest>(request)) {
+      result["proto"] = kProtocolVersion;
+      result["server"] = std::string(kServerName);
+      result["node"] = options_.node_id;
+    }
+    result["time"] = format_timestamp(now_ms());
+    co_return result;
+  }
+  if (const auto* r = body_as<LoginRequest>(request)) co_return co_await login(client_id, *r);
+  if (body_as<NodesRequest>(request)) {
+    require_redis();
+    // (co_await inside a braced json initializer trips g++ 12: "array used as initializer")
+    auto nodes = co_await redis_.live_nodes();
+    // This node's own count is known now; the registry copy is up to a heartbeat old.
+    for (auto& n : nodes)
+      if (n.node == options_.node_id) n.clients = static_cast<std::int64_t>(clients_.size());
+    co_return json{{"nodes", std::move(nodes)}};
+  }
+  // bad_request outranks unauthenticated: validate paging before the login check.
+  if (const auto* r = body_as<MessagesRequest>(request)) check_page(r->page);
+  if (const auto* r = body_as<UserMessagesRequest>(request)) check_page(r->page);
+
+  const auto entry = clients_.find(client_id);
+  if (entry == clients_.end() || !entry->second.user)
+    throw ProtocolError(ErrorCode::unauthenticated, "log in first");
+  const UserInfo user = *entry->second.user;  // a copy: the entry may go while suspended
+  require_redis();
+  co_await ensure_synced();
+  const auto cat = co_await catalog();
+
+  if (body_as<ActiveMeetingsRequest>(request)) co_return active_meetings(user, *cat);
+  if (body_as<JoinTimesRequest>(request)) co_return co_await join_times(user, *cat);
+  if (const auto* r = body_as<JoinRequest>(request))
+    co_return co_await join(user, resolve(user, *cat, r->instance));
+  if (const auto* r = body_as<LeaveRequest>(request))
+    co_return co_await leave(user, resolve(user, *cat, r->instance));
+  if (const auto* r = body_as<ParticipantsRequest>(request))
+    co_return co_await participants(resolve(user, *cat, r->instance));
+  if (const auto* r = body_as<PostRequest>(request))
+    co_return co_await post(user, resolve(user, *cat, r->instance), r->text);
+  if (const auto* r = body_as<MessagesRequest>(request))
+    co_return co_await history(resolve(user, *cat, r->instance), std::nullopt, r->page);
+  if (const auto* r = body_as<UserMessagesRequest>(request)) {
+    const Target target = resolve(user, *cat, r->instance);
+    auto lookup = db_.run([id = r->user_id](store::MysqlStore& s) { return s.find_user(id); });
+    const auto found = co_await std::move(lookup);
+    if (!found) throw ProtocolError(ErrorCode::not_found, "no such user");
+    co_return co_await history(target, r->user_id, r->page);
+  }
+  throw ProtocolError(ErrorCode::bad_request, "unsupported op");
+}
+
+awaitable<json> ChatService::login(std::uint64_t client_id, const protocol::LoginRequest& r) {
+  // Awaitables are created in statements of their own: g++ 12 may relocate class-type
+  // temporaries of a co_await expression bitwise, which breaks captured std::strings.
+  auto lookup = db_.run([login = r.user](store::MysqlStore& s) { return s.find_login(login); });
+  const auto record = co_await std::move(lookup);
+  const std::string hash = record ? record->password_hash : kDummyHash;
+  auto verify = store::run_blocking(crypto_pool_, [hash, password = r.password] {
+    return crypto_pwhash_str_verify(hash.c_str(), password.data(), password.size()) == 0;
+  });
+  const bool verified = co_await std::move(verify);
+  if (!record || !verified)
+    throw ProtocolError(ErrorCode::invalid_credentials, "invalid user, email or password");
+
+  const auto it = clients_.find(client_id);
+  if (it == clients_.end()) throw std::runtime_error("connection closed during login");
+  const auto uid = record->user.user_id;
+  if (it->second.user && it->second.user->user_id != uid) {
+    // Logging in as someone else on the same connection: the old user leaves this one.
+    const auto old = it->second.user->user_id;
+    auto& ids = clients_by_user_[old];
+    ids.erase(client_id);
+    if (ids.empty()) {
+      clients_by_user_.erase(old);
+      on_user_offline(old);
+    }
+  }
+  it->second.user = record->user;
+  auto& ids = clients_by_user_[uid];
+  const bool was_offline = ids.empty();
+  ids.insert(client_id);
+  if (was_offline) on_user_online(uid);
+  spdlog::info("client {} logged in as user {} ({})", client_id, uid, record->user.name);
+  co_return json{{"user", record->user}};
+}
+
+json ChatService::active_meetings(const protocol::UserInfo& user, const store::Catalog& cat) const {
+  std::vector<protocol::MeetingSummary> out;
+  for (const auto& [key, window] : active_) {
+    const auto meeting = cat.meetings.find(key.first);
+    if (meeting == cat.meetings.end() || !may_attend(meeting->second, user)) continue;
+    const auto inst = cat.instances.find(key);
+    const auto members = participants_.find(key);
+    out.push_back({key.first, key.second, meeting->second.title, meeting->second.description,
+                   meeting->second.is_public, inst != cat.instances.end() ? inst->second.from : window.from,
+                   inst != cat.instances.end() ? inst->second.to : window.to,
+                   members == participants_.end() ? 0 : static_cast<std::int64_t>(members->second.size())});
+  }
+  std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) {
+    return std::tie(a.from, a.meeting_id) < std::tie(b.from, b.meeting_id);
+  });
+  return json{{"meetings", out}};
+}
+
+awaitable<json> ChatService::join(const protocol::UserInfo& user, const Target& t) {
+  if (!t.active) throw ProtocolError(ErrorCode::meeting_inactive, "the meeting instance is not active");
+  const auto r = co_await redis_.join(t.key, user);
+  json result{{"meeting_id", t.key.first}, {"order_id", t.key.second},
+              {"joined_at", protocol::format_timestamp(r.joined_at)}};
+  switch (r.outcome) {
+    case store::Outcome::ok:
+      participants_[t.key].insert(user.user_id);
+      resumable_[user.user_id].erase(t.key);
+      co_return result;
+    case store::Outcome::already_joined:
+      // The first join after a resume within the grace period is how a reconnecting
+      // client takes its seat back (PROTOCOL.md "Timeout").
+      if (auto it = resumable_.find(user.user_id); it != resumable_.end() && it->second.erase(t.key)) {
+        result["resumed"] = true;
+        co_return result;
+      }
+      throw ProtocolError(ErrorCode::already_joined, "already a participant of this meeting");
+    case store::Outcome::inactive:
+      throw ProtocolError(ErrorCode::meeting_inactive, "the meeting instance is not active");
+    case store::Outcome::not_joined:
+      break;
+  }
+  throw std::runtime_error("unexpected join outcome");
+}
+
+awaitable<json> ChatService::leave(const protocol::UserInfo& user, const Target& t) {
+  if (!t.active) throw ProtocolError(ErrorCode::meeting_inactive, "the meeting instance is not active");
+  const auto r = co_await redis_.leave(t.key, user.user_id, protocol::LeaveReason::leave);
+  if (r.outcome == store::Outcome::inactive)
+    throw ProtocolError(ErrorCode::meeting_inactive, "the meeting instance is not active");
+  if (r.outcome == store::Outcome::not_joined)
+    throw ProtocolError(ErrorCode::not_joined, "not a participant of this meeting");
+  resumable_[user.user_id].erase(t.key);
+  co_return json{{"meeting_id", t.key.first}, {"order_id", t.key.second},
+                 {"left_at", protocol::format_timestamp(r.ts)}};
+}
+
+awaitable<json> ChatService::participants(const Target& t) {
+  if (!t.active) throw ProtocolError(ErrorCode::meeting_inactive, "the meeting instance is not active");
+  const auto list = co_await redis_.participants(t.key);
+  if (!list) throw ProtocolError(ErrorCode::meeting_inactive, "the meeting instance is not active");
+  co_return json{{"participants", *list}};
+}
+
+awaitable<json> ChatService::post(const protocol::UserInfo& user, const Target& t, const std::string& text) {
+  if (!t.active) throw ProtocolError(ErrorCode::meeting_inactive, "the meeting instance is not active");
+  const auto r = co_await redis_.post(t.key, user, text);
+  if (r.outcome == store::Outcome::inactive)
+    throw ProtocolError(ErrorCode::meeting_inactive, "the meeting instance is not active");
+  if (r.outcome == store::Outcome::not_joined)
+    throw ProtocolError(ErrorCode::not_joined, "join the meeting before posting");
+  co_return json{{"message_id", r.message_id}, {"ts", protocol::format_timestamp(r.ts)}};
+}
+
+awaitable<json> ChatService::history(const Target& t, std::optional<std::int64_t> user_id,
+                                     const protocol::Page& page) {
+  if (t.key.second == 0)
+    throw ProtocolError(ErrorCode::meeting_inactive, "the meeting has no active instance");
+  if (t.active) {
+    auto messages = co_await redis_.messages(t.key, user_id, page);
+    co_return json{{"messages", std::move(messages)}};
+  }
+  const auto state = co_await redis_.state(t.key);
+  if (state != store::InstanceState::never) {
+    auto messages = co_await redis_.messages(t.key, user_id, page);
+    if (!messages.empty()) co_return json{{"messages", messages}};
+  }
+  // Nothing in Redis for this page: MySQL, the durable home of dumped messages, decides.
+  auto read = db_.run([&](store::MysqlStore& s) {
+    return s.history(t.key.first, t.key.second, user_id, page);
+  });
+  auto rows = co_await std::move(read);
+  if (state == store::InstanceState::never && rows.empty())
+    throw ProtocolError(ErrorCode::meeting_inactive, "the meeting instance never became active");
+  co_return json{{"messages", rows}};
+}
+
+awaitable<json> ChatService::join_times(const protocol::UserInfo& user, const store::Catalog& cat) {
+  std::vector<protocol::MeetingJoinTimes> out;
+  const auto active = active_;  // copy: the map may change while suspended
+  for (const auto& [key, window] : active) {
+    const auto meeting = cat.meetings.find(key.first);
+    if (meeting == cat.meetings.end() || !may_attend(meeting->second, user)) continue;
+    const auto list = co_await redis_.participants(key);
+    if (!list) continue;  // ended meanwhile
+    protocol::MeetingJoinTimes entry{key.first, key.second, meeting->second.title, {}};
+    for (const auto& p : *list) entry.participants.push_back({p.user.user_id, p.user.name, p.joined_at});
+    out.push_back(std::move(entry));
+  }
+  co_return json{{"meetings", out}};
+}
+
+awaitable<std::shared_ptr<const store::Catalog>> ChatService::catalog() {
+  if (auto cat = scheduler_.catalog()) co_return cat;
+  co_return co_await scheduler_.refresh();  // StoreUnavailable while MySQL is down
+}
+
+ChatService::Target ChatService::resolve(const protocol::UserInfo& user, const store::Catalog& cat,
+                                         const protocol::InstanceRef& ref) const {
+  const auto meeting = cat.meetings.find(ref.meeting_id);
+  if (meeting == cat.meetings.end()) throw ProtocolError(ErrorCode::not_found, "no such meeting");
+  if (!may_attend(meeting->second, user))
+    throw ProtocolError(ErrorCode::forbidden, "you are not in the audience of this meeting");
+  if (ref.order_id) {
+    const store::InstanceKey key{ref.meeting_id, *ref.order_id};
+    const bool active = active_.contains(key);
+    if (!active && !cat.instances.contains(key))
+      throw ProtocolError(ErrorCode::not_found, "no such meeting instance");
+    return {key, active};
+  }
+  const auto current = active_by_meeting_.find(ref.meeting_id);
+  if (current == active_by_meeting_.end()) return {{ref.meeting_id, 0}, false};  // order 0: none
+  return {{ref.meeting_id, current->second}, true};
+}
+
+bool ChatService::may_attend(const store::MeetingRecord& meeting, const protocol::UserInfo& user) {
+  return meeting.is_public || meeting.audience.contains(ascii_lower(user.email));
+}
+
+void ChatService::require_redis() const {
+  if (!redis_commands_.connected() || !redis_bus_.connected())
+    throw store::StoreUnavailable("Redis is unreachable");
+}
+
+// ---- events ------------------------------------------------------------------------------
+
+void ChatService::on_bus_message(const store::RedisReply& push) {
+  if (!push.is_array() || push.elements.size() < 3) return;
+  const auto& kind = push.elements[0].str;
+  if (kind == "subscribe") {
+    // (Re)subscribed: events may have been missed while the bus was down.
+    resync_needed_ = true;
+    boost::asio::co_spawn(io_, resync(), [](std::exception_ptr e) { log_failure(e, "resync"); });
+    return;
+  }
+  if (kind != "message") return;
+  const auto event = store::parse_bus_event(push.elements[2].str);
+  if (!event) {
+    spdlog::warn("bus: ignoring unreadable event {}", push.elements[2].str);
+    return;
+  }
+  if (syncing_) events_during_sync_.push_back(*event);
+  apply_event(*event);
+}
+
+void ChatService::update_state(const protocol::Event& event) {
+  std::visit(
+      [this](const auto& e) {
+        using T = std::decay_t<decltype(e)>;
+        const store::InstanceKey key{e.meeting_id, e.order_id};
+        if constexpr (std::is_same_v<T, protocol::JoinedEvent>) {
+          participants_[key].insert(e.user_id);
+        } else if constexpr (std::is_same_v<T, protocol::LeftEvent>) {
+          if (auto it = participants_.find(key); it != participants_.end()) it->second.erase(e.user_id);
+          if (auto it = resumable_.find(e.user_id); it != resumable_.end()) it->second.erase(key);
+        } else if constexpr (std::is_same_v<T, protocol::MeetingStartedEvent>) {
+          active_[key] = Window{e.from, e.to};
+          active_by_meeting_[e.meeting_id] = e.order_id;
+          participants_[key];
+        } else if constexpr (std::is_same_v<T, protocol::MeetingEndedEvent>) {
+          active_.erase(key);
+          if (auto it = active_by_meeting_.find(e.meeting_id);
+              it != active_by_meeting_.end() && it->second == e.order_id)
+            active_by_meeting_.erase(it);
+          participants_.erase(key);
+          for (auto& [user, keys] : resumable_) keys.erase(key);
+        }
+      },
+      event);
+}
+
+void ChatService::apply_event(const protocol::Event& event) {
+  const auto frame = std::make_shared<const std::string>(protocol::encode_event(event));
+  std::visit(
+      [&](const auto& e) {
+        using T = std::decay_t<decltype(e)>;
+        const store::InstanceKey key{e.meeting_id, e.order_id};
+        if constexpr (std::is_same_v<T, protocol::MessageEvent>) {
+          deliver_to_participants(key, frame);
+        } else if constexpr (std::is_same_v<T, protocol::JoinedEvent>) {
+          update_state(event);  // the joiner gets its own joined event
+          deliver_to_participants(key, frame);
+        } else if constexpr (std::is_same_v<T, protocol::LeftEvent>) {
+          deliver_to_participants(key, frame);  // the leaver is still among them
+          const auto members = participants_.find(key);
+          if (members == participants_.end() || !members->second.contains(e.user_id))
+            deliver_to_user(e.user_id, frame);
+          update_state(event);
+        } else if constexpr (std::is_same_v<T, protocol::MeetingStartedEvent>) {
+          update_state(event);
+          deliver_to_audience(e.meeting_id, frame);
+        } else {
+          update_state(event);
+          deliver_to_audience(e.meeting_id, frame);
+        }
+      },
+      event);
+}
+
+void ChatService::deliver_to_participants(store::InstanceKey key,
+                                          const std::shared_ptr<const std::string>& frame) {
+  const auto it = participants_.find(key);
+  if (it == participants_.end()) return;
+  for (const auto user_id : it->second) deliver_to_user(user_id, frame);
+}
+
+void ChatService::deliver_to_user(std::int64_t user_id, const std::shared_ptr<const std::string>& frame) {
+  const auto it = clients_by_user_.find(user_id);
+  if (it == clients_by_user_.end()) return;
+  for (const auto id : it->second)
+    if (auto c = clients_.at(id).client.lock()) c->deliver(frame);
+}
+
+void ChatService::deliver_to_audience(std::int64_t meeting_id,
+                                      const std::shared_ptr<const std::string>& frame) {
+  const auto cat = scheduler_.catalog();
+  if (!cat) return;
+  const auto meeting = cat->meetings.find(meeting_id);
+  if (meeting == cat->meetings.end()) return;
+  for (const auto& [id, entry] : clients_)
+    if (entry.user && may_attend(meeting->second, *entry.user))
+      if (auto c = entry.client.lock()) c->deliver(frame);
+}
+
+// ---- presence and timeouts ------------------------------------------------------------------
+
+void ChatService::on_user_online(std::int64_t user_id) {
+  if (auto it = grace_timers_.find(user_id); it != grace_timers_.end()) {
+    it->second->cancel();
+    grace_timers_.erase(it);
+  }
+  // Back within the grace period (or after a node restart): the seats are kept, and the
+  // next join of each answers resumed.
+  for (const auto& [key, members] : participants_)
+    if (members.contains(user_id)) resumable_[user_id].insert(key);
+}
+
+void ChatService::on_user_offline(std::int64_t user_id) {
+  for (const auto& [key, members] : participants_) {
+    if (members.contains(user_id)) {
+      start_grace(user_id);
+      return;
+    }
+  }
+}
+
+void ChatService::start_grace(std::int64_t user_id) {
+  if (stopped_) return;
+  auto timer = std::make_unique<boost::asio::steady_timer>(io_, options_.grace);
+  timer->async_wait([this, user_id](const boost::system::error_code& ec) {
+    if (ec || stopped_) return;
+    boost::asio::co_spawn(io_, time_out(user_id), [](std::exception_ptr e) { log_failure(e, "timeout"); });
+  });
+  grace_timers_[user_id] = std::move(timer);
+}
+
+awaitable<void> ChatService::time_out(std::int64_t user_id) {
+  grace_timers_.erase(user_id);
+  if (clients_by_user_.contains(user_id)) co_return;
+  try {
+    if (co_await redis_.user_on_other_node(options_.node_id, user_id)) co_return;
+    std::vector<store::InstanceKey> seats;
+    for (const auto& [key, members] : participants_)
+      if (members.contains(user_id)) seats.push_back(key);
+    for (const auto& key : seats) {
+      if (clients_by_user_.contains(user_id)) co_return;  // came back meanwhile
+      const auto r = co_await redis_.leave(key, user_id, protocol::LeaveReason::timeout);
+      if (r.outcome == store::Outcome::ok)
+        spdlog::info("user {} timed out of meeting {} instance {}", user_id, key.first, key.second);
+    }
+    resumable_.erase(user_id);
+  } catch (const store::StoreUnavailable& e) {
+    spdlog::warn("timeout of user {} postponed: {}", user_id, e.what());
+    if (!clients_by_user_.contains(user_id)) start_grace(user_id);
+  }
+}
+
+// ---- node registry and state sync -------------------------------------------------------------
+
+awaitable<void> ChatService::heartbeat_loop() {
+  while (!stopped_) {
+    try {
+      if (resync_needed_ && redis_bus_.connected()) co_await resync();
+      std::vector<std::int64_t> users;
+      users.reserve(clients_by_user_.size());
+      for (const auto& [user, ids] : clients_by_user_) users.push_back(user);
+      const protocol::NodeInfo me{options_.node_id, options_.advertise,
+                                  static_cast<std::int64_t>(clients_.size())};
+      co_await redis_.heartbeat(me, users, 3 * options_.heartbeat.count());
+    } catch (const store::StoreUnavailable&) {
+      // Logged by the Redis connection; retried next beat.
+    } catch (const std::exception& e) {
+      spdlog::error("heartbeat: {}", e.what());
+    }
+    heartbeat_timer_.expires_after(options_.heartbeat);
+    boost::system::error_code ec;
+    co_await heartbeat_timer_.async_wait(boost::asio::redirect_error(boost::asio::use_awaitable, ec));
+  }
+  try {
+    co_await redis_.unregister_node(options_.node_id);
+  } catch (const std::exception&) {
+    // Best effort: the heartbeat key expires on its own.
+  }
+}
+
+awaitable<void> ChatService::ensure_synced() {
+  // Requests right after start or a Redis reconnect wait (bounded) for the snapshot of
+  // active instances instead of answering from stale state.
+  for (int i = 0; resync_needed_ && i < 200; ++i) {
+    if (!syncing_) {
+      co_await resync();
+      break;
+    }
+    boost::asio::steady_timer pause(io_, std::chrono::milliseconds(10));
+    co_await pause.async_wait(boost::asio::use_awaitable);
+  }
+  if (resync_needed_) throw store::StoreUnavailable("node state not loaded from Redis yet");
+}
+
+awaitable<void> ChatService::resync() {
+  if (syncing_) co_return;
+  syncing_ = true;
+  events_during_sync_.clear();
+  try {
+    const auto active = co_await redis_.active_instances();
+    active_.clear();
+    active_by_meeting_.clear();
+    participants_.clear();
+    for (const auto& a : active) {
+      active_[a.key] = Window{a.from, a.to};
+      active_by_meeting_[a.key.first] = a.key.second;
+      participants_[a.key].insert(a.participants.begin(), a.participants.end());
+    }
+    // Events that arrived while the snapshot was read may be newer than it.
+    for (const auto& e : events_during_sync_) update_state(e);
+    resync_needed_ = false;
+    spdlog::info("state loaded from Redis: {} active meeting instances", active_.size());
+    if (!first_sync_done_) {
+      first_sync_done_ = true;
+      // Seats of users with no connection here (e.g. after a restart of this node) are
+      // timed out after the grace period unless the user comes back.
+      for (const auto& [key, members] : participants_)
+        for (const auto user : members)
+          if (!clients_by_user_.contains(user) && !grace_timers_.contains(user)) start_grace(user);
+    }
+  } catch (...) {
+    syncing_ = false;
+    events_during_sync_.clear();
+    throw;
+  }
+  syncing_ = false;
+  events_during_sync_.clear();
+}
+
+}  // namespace chat::service

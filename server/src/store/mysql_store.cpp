@@ -1,0 +1,344 @@
+#include "store/mysql_store.hpp"
+
+#include <errmsg.h>
+#include <mysql.h>
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <cctype>
+#include <cstdio>
+#include <stdexcept>
+#include <variant>
+
+#include "chat/protocol/time.hpp"
+#include "store/store_error.hpp"
+
+namespace chat::store {
+namespace {
+
+using Param = std::variant<std::nullptr_t, std::int64_t, std::string>;
+using Row = std::vector<std::optional<std::string>>;
+
+// Connector/C error codes that mean the server is unreachable or the connection broke.
+bool is_connection_error(unsigned code) {
+  return code == CR_CONNECTION_ERROR || code == CR_CONN_HOST_ERROR || code == CR_SERVER_GONE_ERROR ||
+         code == CR_SERVER_LOST || code == CR_SERVER_LOST_EXTENDED || code == CR_UNKNOWN_HOST ||
+         code == 1927 /* ER_CONNECTION_KILLED */ || code == 1053 /* ER_SERVER_SHUTDOWN */;
+}
+
+[[noreturn]] void fail(unsigned code, const char* message, const char* what) {
+  if (is_connection_error(code)) throw StoreUnavailable(std::string("MySQL: ") + message);
+  throw std::runtime_error(std::string("MySQL ") + what + ": " + message);
+}
+
+// One prepared statement: binds parameters, executes, and fetches every column as text.
+class Statement {
+ public:
+  Statement(MYSQL* db, std::string_view sql) : stmt_(mysql_stmt_init(db)) {
+    if (stmt_ == nullptr) fail(mysql_errno(db), mysql_error(db), "stmt_init");
+    if (mysql_stmt_prepare(stmt_, sql.data(), sql.size()) != 0) error("prepare");
+  }
+  ~Statement() {
+    if (stmt_ != nullptr) mysql_stmt_close(stmt_);
+  }
+  Statement(const Statement&) = delete;
+  Statement& operator=(const Statement&) = delete;
+
+  void execute(const std::vector<Param>& params) {
+    std::vector<MYSQL_BIND> binds(params.size());
+    std::vector<long long> ints(params.size());
+    std::vector<unsigned long> lengths(params.size());
+    for (std::size_t i = 0; i < params.size(); ++i) {
+      MYSQL_BIND& b = binds[i];
+      b = MYSQL_BIND{};
+      if (std::holds_alternative<std::nullptr_t>(params[i])) {
+        b.buffer_type = MYSQL_TYPE_NULL;
+      } else if (const auto* v = std::get_if<std::int64_t>(&params[i])) {
+        ints[i] = *v;
+        b.buffer_type = MYSQL_TYPE_LONGLONG;
+        b.buffer = &ints[i];
+      } else {
+        const auto& s = std::get<std::string>(params[i]);
+        lengths[i] = s.size();
+        b.buffer_type = MYSQL_TYPE_STRING;
+        b.buffer = const_cast<char*>(s.data());
+        b.buffer_length = s.size();
+        b.length = &lengths[i];
+      }
+    }
+    if (!binds.empty() && mysql_stmt_bind_param(stmt_, binds.data()) != 0) error("bind");
+    if (mysql_stmt_execute(stmt_) != 0) error("execute");
+  }
+
+  std::vector<Row> fetch_all() {
+    my_bool update_max = 1;
+    mysql_stmt_attr_set(stmt_, STMT_ATTR_UPDATE_MAX_LENGTH, &update_max);
+    if (mysql_stmt_store_result(stmt_) != 0) error("store_result");
+    MYSQL_RES* meta = mysql_stmt_result_metadata(stmt_);
+    if (meta == nullptr) return {};
+    const unsigned columns = mysql_num_fields(meta);
+    const MYSQL_FIELD* fields = mysql_fetch_fields(meta);
+    std::vector<std::vector<char>> buffers(columns);
+    std::vector<unsigned long> lengths(columns);
+    std::vector<my_bool> nulls(columns);
+    std::vector<MYSQL_BIND> binds(columns);
+    for (unsigned i = 0; i < columns; ++i) {
+      buffers[i].resize(std::max<unsigned long>(fields[i].max_length, 64) + 1);
+      binds[i] = MYSQL_BIND{};
+      binds[i].buffer_type = MYSQL_TYPE_STRING;
+      binds[i].buffer = buffers[i].data();
+      binds[i].buffer_length = buffers[i].size();
+      binds[i].length = &lengths[i];
+      binds[i].is_null = &nulls[i];
+    }
+    mysql_free_result(meta);
+    if (mysql_stmt_bind_result(stmt_, binds.data()) != 0) error("bind_result");
+    std::vector<Row> rows;
+    for (;;) {
+      const int rc = mysql_stmt_fetch(stmt_);
+      if (rc == MYSQL_NO_DATA) break;
+      if (rc == 1) error("fetch");
+      Row row(columns);
+      for (unsigned i = 0; i < columns; ++i) {
+        if (nulls[i]) continue;
+        if (lengths[i] > buffers[i].size()) {
+          // Longer than max_length promised: fetch this column alone.
+          std::string big(lengths[i], '\0');
+          MYSQL_BIND b{};
+          b.buffer_type = MYSQL_TYPE_STRING;
+          b.buffer = big.data();
+          b.buffer_length = big.size();
+          if (mysql_stmt_fetch_column(stmt_, &b, i, 0) != 0) error("fetch_column");
+          row[i] = std::move(big);
+        } else {
+          row[i] = std::string(buffers[i].data(), lengths[i]);
+        }
+      }
+      rows.push_back(std::move(row));
+    }
+    return rows;
+  }
+
+ private:
+  [[noreturn]] void error(const char* what) {
+    fail(mysql_stmt_errno(stmt_), mysql_stmt_error(stmt_), what);
+  }
+  MYSQL_STMT* stmt_;
+};
+
+std::vector<Row> query(MYSQL* db, std::string_view sql, const std::vector<Param>& params) {
+  Statement st(db, sql);
+  st.execute(params);
+  return st.fetch_all();
+}
+
+
+std::int64_t to_int(const std::optional<std::string>& v) { return v ? std::stoll(*v) : 0; }
+
+std::string ascii_lower(std::string s) {
+  std::transform(s.begin(), s.end(), s.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return s;
+}
+
+protocol::UserInfo user_from(const Row& r) {
+  protocol::UserInfo u;
+  u.user_id = to_int(r[0]);
+  u.name = r[1].value_or("");
+  u.email = r[2].value_or("");
+  if (r[3]) u.age = static_cast<int>(std::stol(*r[3]));
+  u.gender = r[4];
+  return u;
+}
+
+// History queries, one per paging shape; the user filter is a NULL-able parameter so the
+// same six texts serve `messages` and `user_messages`.
+constexpr std::string_view kHistoryAfter =
+    "SELECT message_id, user_id, name, text, ts FROM message WHERE meeting_id = ? AND order_id = ? "
+    "AND (? IS NULL OR user_id = ?) AND message_id > ? ORDER BY message_id ASC LIMIT ?";
+constexpr std::string_view kHistoryBefore =
+    "SELECT message_id, user_id, name, text, ts FROM message WHERE meeting_id = ? AND order_id = ? "
+    "AND (? IS NULL OR user_id = ?) AND message_id < ? ORDER BY message_id DESC LIMIT ?";
+constexpr std::string_view kHistoryLatest =
+    "SELECT message_id, user_id, name, text, ts FROM message WHERE meeting_id = ? AND order_id = ? "
+    "AND (? IS NULL OR user_id = ?) ORDER BY message_id DESC LIMIT ?";
+
+}  // namespace
+
+std::string to_mysql_datetime(protocol::UnixMs ms) {
+  std::string s = protocol::format_timestamp(ms);  // 2026-11-23T07:33:08.123Z
+  s[10] = ' ';
+  s.pop_back();
+  return s;
+}
+
+protocol::UnixMs from_mysql_datetime(const std::string& text) {
+  std::string iso = text;
+  if (iso.size() >= 19) iso[10] = 'T';
+  iso += 'Z';
+  const auto ms = protocol::parse_timestamp(iso);
+  if (!ms) throw std::runtime_error("malformed DATETIME from MySQL: " + text);
+  return *ms;
+}
+
+MysqlStore::MysqlStore(MysqlOptions options) : options_(std::move(options)) {}
+
+MysqlStore::~MysqlStore() { disconnect(); }
+
+void MysqlStore::disconnect() {
+  if (db_ != nullptr) mysql_close(db_);
+  db_ = nullptr;
+}
+
+MYSQL* MysqlStore::connection() {
+  if (db_ != nullptr) return db_;
+  MYSQL* db = mysql_init(nullptr);
+  if (db == nullptr) throw std::runtime_error("mysql_init failed");
+  mysql_options(db, MYSQL_OPT_CONNECT_TIMEOUT, &options_.connect_timeout_s);
+  mysql_options(db, MYSQL_OPT_READ_TIMEOUT, &options_.io_timeout_s);
+  mysql_options(db, MYSQL_OPT_WRITE_TIMEOUT, &options_.io_timeout_s);
+  mysql_options(db, MYSQL_SET_CHARSET_NAME, "utf8mb4");
+  if (mysql_real_connect(db, options_.host.c_str(), options_.user.c_str(), options_.password.c_str(),
+                         options_.database.c_str(), static_cast<unsigned>(options_.port), nullptr,
+                         0) == nullptr) {
+    const std::string message = mysql_error(db);
+    const unsigned code = mysql_errno(db);
+    mysql_close(db);
+    // Any failure to connect (refused, access denied, unknown database) leaves chatd
+    // without its system of record: report the store as unavailable.
+    spdlog::warn("mysql: connect to {}:{} failed ({}): {}", options_.host, options_.port, code, message);
+    throw StoreUnavailable("MySQL: " + message);
+  }
+  // Read committed: each catalog refresh sees the latest committed schedule. UTC: DATETIME
+  // values are UTC by contract (SCHEMA.md), so no session time zone may shift them.
+  for (const char* sql : {"SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED",
+                          "SET time_zone = '+00:00'"}) {
+    if (mysql_query(db, sql) != 0) {
+      const std::string message = mysql_error(db);
+      mysql_close(db);
+      throw std::runtime_error("MySQL session set-up failed: " + message);
+    }
+  }
+  db_ = db;
+  return db_;
+}
+
+template <class Fn>
+auto MysqlStore::with_retry(Fn&& fn) {
+  for (int attempt = 0;; ++attempt) {
+    try {
+      return fn(connection());
+    } catch (const StoreUnavailable&) {
+      disconnect();
+      if (attempt >= 1) throw;
+    } catch (...) {
+      // Leave no half-open transaction behind on the connection.
+      if (db_ != nullptr) mysql_rollback(db_);
+      throw;
+    }
+  }
+}
+
+std::optional<LoginRecord> MysqlStore::find_login(const std::string& login) {
+  return with_retry([&](MYSQL* db) -> std::optional<LoginRecord> {
+    const auto rows = query(db,
+                            "SELECT user_id, name, email, age, gender, password_hash FROM user "
+                            "WHERE name = ? OR email = ? ORDER BY name = ? DESC LIMIT 1",
+                            {login, login, login});
+    if (rows.empty()) return std::nullopt;
+    return LoginRecord{user_from(rows[0]), rows[0][5].value_or("")};
+  });
+}
+
+std::optional<protocol::UserInfo> MysqlStore::find_user(std::int64_t user_id) {
+  return with_retry([&](MYSQL* db) -> std::optional<protocol::UserInfo> {
+    const auto rows =
+        query(db, "SELECT user_id, name, email, age, gender FROM user WHERE user_id = ?", {user_id});
+    if (rows.empty()) return std::nullopt;
+    return user_from(rows[0]);
+  });
+}
+
+Catalog MysqlStore::load_catalog() {
+  return with_retry([&](MYSQL* db) {
+    Catalog catalog;
+    if (mysql_query(db, "START TRANSACTION READ ONLY") != 0) fail(mysql_errno(db), mysql_error(db), "begin");
+    for (const auto& r : query(db, "SELECT meeting_id, title, description, is_public FROM meeting", {})) {
+      MeetingRecord m;
+      m.meeting_id = to_int(r[0]);
+      m.title = r[1].value_or("");
+      m.description = r[2];
+      m.is_public = to_int(r[3]) != 0;
+      catalog.meetings.emplace(m.meeting_id, std::move(m));
+    }
+    for (const auto& r : query(db, "SELECT meeting_id, email FROM audience", {})) {
+      if (auto it = catalog.meetings.find(to_int(r[0])); it != catalog.meetings.end() && r[1])
+        it->second.audience.insert(ascii_lower(*r[1]));
+    }
+    for (const auto& r : query(db,
+                               "SELECT meeting_id, order_id, from_datetime, to_datetime "
+                               "FROM meeting_instance",
+                               {})) {
+      InstanceRecord inst{to_int(r[0]), to_int(r[1]), from_mysql_datetime(r[2].value_or("")),
+                          from_mysql_datetime(r[3].value_or(""))};
+      catalog.instances.emplace(InstanceKey{inst.meeting_id, inst.order_id}, inst);
+    }
+    if (mysql_commit(db) != 0) fail(mysql_errno(db), mysql_error(db), "commit");
+    return catalog;
+  });
+}
+
+void MysqlStore::write_dump(const std::vector<DumpedMessage>& messages,
+                            const std::vector<DumpedEvent>& events) {
+  if (messages.empty() && events.empty()) return;
+  with_retry([&](MYSQL* db) {
+    if (mysql_query(db, "START TRANSACTION") != 0) fail(mysql_errno(db), mysql_error(db), "begin");
+    if (!messages.empty()) {
+      Statement st(db,
+                   "INSERT INTO message (meeting_id, order_id, message_id, user_id, name, text, ts) "
+                   "VALUES (?, ?, ?, ?, ?, ?, ?) ON DUPLICATE KEY UPDATE message_id = message_id");
+      for (const auto& m : messages)
+        st.execute({m.meeting_id, m.order_id, m.message.message_id, m.message.user_id,
+                    m.message.name, m.message.text, to_mysql_datetime(m.message.ts)});
+    }
+    if (!events.empty()) {
+      Statement st(db,
+                   "INSERT INTO event_log (user_id, meeting_id, order_id, event_type, ts, redis_id) "
+                   "VALUES (?, ?, ?, ?, ?, ?) ON DUPLICATE KEY UPDATE event_id = event_id");
+      for (const auto& e : events)
+        st.execute({e.user_id, e.meeting_id, e.order_id, std::int64_t{e.event_type},
+                    to_mysql_datetime(e.ts), e.redis_id});
+    }
+    if (mysql_commit(db) != 0) fail(mysql_errno(db), mysql_error(db), "commit");
+    return 0;
+  });
+}
+
+std::vector<protocol::ChatMessage> MysqlStore::history(std::int64_t meeting_id,
+                                                       std::int64_t order_id,
+                                                       std::optional<std::int64_t> user_id,
+                                                       const protocol::Page& page) {
+  return with_retry([&](MYSQL* db) {
+    const Param user = user_id ? Param{*user_id} : Param{nullptr};
+    const std::int64_t limit = page.limit;
+    std::vector<Row> rows;
+    bool newest_first = true;
+    if (page.after) {
+      rows = query(db, kHistoryAfter, {meeting_id, order_id, user, user, *page.after, limit});
+      newest_first = false;
+    } else if (page.before) {
+      rows = query(db, kHistoryBefore, {meeting_id, order_id, user, user, *page.before, limit});
+    } else {
+      rows = query(db, kHistoryLatest, {meeting_id, order_id, user, user, limit});
+    }
+    if (newest_first) std::reverse(rows.begin(), rows.end());
+    std::vector<protocol::ChatMessage> out;
+    out.reserve(rows.size());
+    for (const auto& r : rows)
+      out.push_back({r[0].value_or(""), to_int(r[1]), r[2].value_or(""), r[3].value_or(""),
+                     from_mysql_datetime(r[4].value_or(""))});
+    return out;
+  });
+}
+
+}  // namespace chat::store

@@ -1,0 +1,521 @@
+#include "store/redis_store.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <cinttypes>
+#include <cstdio>
+#include <stdexcept>
+
+#include "chat/protocol/codec.hpp"
+#include "store/store_error.hpp"
+
+namespace chat::store {
+namespace {
+
+using nlohmann::json;
+using boost::asio::awaitable;
+
+// The function library. Each function checks the instance state, changes it, appends to
+// the event/message stream and publishes the event, atomically. Numbers travel as
+// strings so that cjson never rounds them.
+constexpr const char* kFunctions = R"LUA(#!lua name=chat
+local function ms_of(id) return string.match(id, '^(%d+)') end
+
+-- KEYS state meta active; ARGV inst m o from to title channel
+redis.register_function('chat_activate', function(keys, args)
+  if not redis.call('SET', keys[1], 'active', 'NX') then return 0 end
+  redis.call('HSET', keys[2], 'from', args[4], 'to', args[5])
+  redis.call('HSET', keys[3], args[1], args[4] .. ':' .. args[5])
+  redis.call('PUBLISH', args[7], cjson.encode({k='started', m=args[2], o=args[3],
+    title=args[6], from=args[4], to=args[5]}))
+  return 1
+end)
+
+-- KEYS state p pz ev active pending; ARGV inst m o ts channel
+redis.register_function('chat_end', function(keys, args)
+  if redis.call('GET', keys[1]) ~= 'active' then return 0 end
+  redis.call('SET', keys[1], 'ended')
+  local uids = redis.call('ZRANGE', keys[3], 0, -1)
+  for _, uid in ipairs(uids) do
+    local rec = redis.call('HGET', keys[2], uid)
+    local name = ''
+    if rec then name = cjson.decode(rec).n end
+    redis.call('XADD', keys[4], '*', 'u', uid, 'type', '2', 'ts', args[4])
+    redis.call('PUBLISH', args[5], cjson.encode({k='left', m=args[2], o=args[3], u=uid,
+      n=name, ts=args[4], reason='meeting_ended'}))
+  end
+  redis.call('DEL', keys[2], keys[3])
+  redis.call('HDEL', keys[5], args[1])
+  redis.call('SADD', keys[6], args[1])
+  redis.call('PUBLISH', args[5], cjson.encode({k='ended', m=args[2], o=args[3], ts=args[4]}))
+  return 1
+end)
+
+-- KEYS state p pz ev pending jseq; ARGV inst m o uid name userjson channel
+redis.register_function('chat_join', function(keys, args)
+  if redis.call('GET', keys[1]) ~= 'active' then return {'inactive'} end
+  local rec = redis.call('HGET', keys[2], args[4])
+  if rec then return {'already_joined', cjson.decode(rec).j} end
+  local id = redis.call('XADD', keys[4], '*', 'u', args[4], 'type', '1')
+  local ms = ms_of(id)
+  redis.call('HSET', keys[2], args[4], cjson.encode({j=ms, n=args[5], u=args[6]}))
+  redis.call('ZADD', keys[3], redis.call('INCR', keys[6]), args[4])
+  redis.call('SADD', keys[5], args[1])
+  redis.call('PUBLISH', args[7], cjson.encode({k='joined', m=args[2], o=args[3], u=args[4],
+    n=args[5], ts=ms}))
+  return {'ok', ms}
+end)
+
+-- KEYS state p pz ev pending; ARGV inst m o uid type reason channel
+redis.register_function('chat_leave', function(keys, args)
+  if redis.call('GET', keys[1]) ~= 'active' then return {'inactive'} end
+  local rec = redis.call('HGET', keys[2], args[4])
+  if not rec then return {'not_joined'} end
+  local name = cjson.decode(rec).n
+  local id = redis.call('XADD', keys[4], '*', 'u', args[4], 'type', args[5])
+  local ms = ms_of(id)
+  redis.call('HDEL', keys[2], args[4])
+  redis.call('ZREM', keys[3], args[4])
+  redis.call('SADD', keys[5], args[1])
+  redis.call('PUBLISH', args[7], cjson.encode({k='left', m=args[2], o=args[3], u=args[4],
+    n=name, ts=ms, reason=args[6]}))
+  return {'ok', ms}
+end)
+
+-- KEYS state p msgs umsgs pending; ARGV inst m o uid name text channel
+redis.register_function('chat_post', function(keys, args)
+  if redis.call('GET', keys[1]) ~= 'active' then return {'inactive'} end
+  if redis.call('HEXISTS', keys[2], args[4]) == 0 then return {'not_joined'} end
+  local id = redis.call('XADD', keys[3], '*', 'u', args[4], 'n', args[5], 't', args[6])
+  redis.call('XADD', keys[4], id, 'u', args[4], 'n', args[5], 't', args[6])
+  redis.call('SADD', keys[5], args[1])
+  redis.call('PUBLISH', args[7], cjson.encode({k='message', m=args[2], o=args[3], id=id,
+    u=args[4], n=args[5], t=args[6]}))
+  return {'ok', id}
+end)
+
+-- KEYS state p pz
+redis.register_function{function_name='chat_participants', flags={'no-writes'},
+  callback=function(keys, args)
+  if redis.call('GET', keys[1]) ~= 'active' then return {'inactive'} end
+  local out = {'ok'}
+  for _, uid in ipairs(redis.call('ZRANGE', keys[3], 0, -1)) do
+    local rec = redis.call('HGET', keys[2], uid)
+    if rec then table.insert(out, rec) end
+  end
+  return out
+end}
+)LUA";
+
+std::string inst_name(InstanceKey k) {
+  return std::to_string(k.first) + ":" + std::to_string(k.second);
+}
+std::string key(InstanceKey k, std::string_view suffix) {
+  return "chat:i:{" + inst_name(k) + "}:" + std::string(suffix);
+}
+std::string user_stream(InstanceKey k, std::int64_t user_id) {
+  return key(k, "um:" + std::to_string(user_id));
+}
+const std::string kActive = "chat:active";
+const std::string kPending = "chat:dump:pending";
+const std::string kNodes = "chat:nodes";
+std::string node_key(const std::string& node) { return "chat:node:" + node; }
+std::string node_users_key(const std::string& node) { return "chat:node:" + node + ":users"; }
+
+[[noreturn]] void unexpected(const RedisReply& r, std::string_view what) {
+  throw std::runtime_error("unexpected Redis reply to " + std::string(what) + ": " +
+                           (r.is_error() ? r.str : "type " + std::to_string(static_cast<int>(r.type))));
+}
+
+std::int64_t to_i64(const std::string& s) { return std::stoll(s); }
+
+Outcome outcome_of(const std::string& status) {
+  if (status == "ok") return Outcome::ok;
+  if (status == "inactive") return Outcome::inactive;
+  if (status == "already_joined") return Outcome::already_joined;
+  if (status == "not_joined") return Outcome::not_joined;
+  throw std::runtime_error("unexpected function status " + status);
+}
+
+// Note: command vectors are built in a statement of their own and passed by reference:
+// g++ 12 rejects a braced list of string literals inside a co_await expression ("array used
+// as initializer") and may relocate class-type temporaries of a co_await expression
+// bitwise, which breaks std::string (seen under ASan). So no such temporaries here.
+
+// Flat [id, [field, value, ...]] stream entries -> (id, field map) pairs.
+template <class Fn>
+void for_each_entry(const RedisReply& reply, Fn&& fn) {
+  if (!reply.is_array()) unexpected(reply, "XRANGE");
+  for (const auto& entry : reply.elements) {
+    if (!entry.is_array() || entry.elements.size() != 2) unexpected(entry, "stream entry");
+    const auto& fields = entry.elements[1].elements;
+    auto field = [&](std::string_view name) -> const std::string* {
+      for (std::size_t i = 0; i + 1 < fields.size(); i += 2)
+        if (fields[i].str == name) return &fields[i + 1].str;
+      return nullptr;
+    };
+    fn(entry.elements[0].str, field);
+  }
+}
+
+// Entries after cursor (exclusive), at most count, oldest first.
+std::vector<std::string> xrange_after(const std::string& stream, const std::string& cursor,
+                                      std::size_t count) {
+  return {"XRANGE", stream, cursor.empty() ? "-" : "(" + cursor, "+", "COUNT",
+          std::to_string(count)};
+}
+
+}  // namespace
+
+std::string message_id_from_stream_id(const std::string& stream_id) {
+  unsigned long long ms = 0, seq = 0;
+  if (std::sscanf(stream_id.c_str(), "%llu-%llu", &ms, &seq) != 2)
+    throw std::runtime_error("malformed stream id " + stream_id);
+  char buf[40];
+  std::snprintf(buf, sizeof buf, "%015llu-%010llu", ms, seq);
+  return buf;
+}
+
+std::optional<std::string> stream_id_from_message_id(const std::string& message_id) {
+  if (message_id.size() != 26 || message_id[15] != '-') return std::nullopt;
+  for (std::size_t i = 0; i < message_id.size(); ++i)
+    if (i != 15 && (message_id[i] < '0' || message_id[i] > '9')) return std::nullopt;
+  const unsigned long long ms = std::stoull(message_id.substr(0, 15));
+  const unsigned long long seq = std::stoull(message_id.substr(16));
+  return std::to_string(ms) + "-" + std::to_string(seq);
+}
+
+protocol::UnixMs stream_id_ms(const std::string& stream_id) {
+  return std::stoll(stream_id.substr(0, stream_id.find('-')));
+}
+
+std::optional<protocol::Event> parse_bus_event(const std::string& payload) {
+  const json j = json::parse(payload, nullptr, false);
+  if (!j.is_object()) return std::nullopt;
+  try {
+    const auto kind = j.at("k").get<std::string>();
+    const auto m = to_i64(j.at("m").get<std::string>());
+    const auto o = to_i64(j.at("o").get<std::string>());
+    if (kind == "message") {
+      const auto id = j.at("id").get<std::string>();
+      return protocol::MessageEvent{
+          m, o,
+          protocol::ChatMessage{message_id_from_stream_id(id), to_i64(j.at("u").get<std::string>()),
+                                j.at("n").get<std::string>(), j.at("t").get<std::string>(),
+                                stream_id_ms(id)}};
+    }
+    if (kind == "joined")
+      return protocol::JoinedEvent{m, o, to_i64(j.at("u").get<std::string>()),
+                                   j.at("n").get<std::string>(), to_i64(j.at("ts").get<std::string>())};
+    if (kind == "left") {
+      const auto reason = j.at("reason").get<std::string>();
+      const auto r = reason == "timeout"         ? protocol::LeaveReason::timeout
+                     : reason == "meeting_ended" ? protocol::LeaveReason::meeting_ended
+                                                 : protocol::LeaveReason::leave;
+      return protocol::LeftEvent{m, o, to_i64(j.at("u").get<std::string>()), j.at("n").get<std::string>(),
+                                 to_i64(j.at("ts").get<std::string>()), r};
+    }
+    if (kind == "started")
+      return protocol::MeetingStartedEvent{m, o, j.at("title").get<std::string>(),
+                                           to_i64(j.at("from").get<std::string>()),
+                                           to_i64(j.at("to").get<std::string>())};
+    if (kind == "ended") return protocol::MeetingEndedEvent{m, o, to_i64(j.at("ts").get<std::string>())};
+  } catch (const std::exception&) {
+    return std::nullopt;
+  }
+  return std::nullopt;
+}
+
+awaitable<RedisReply> RedisStore::call(const std::vector<std::string>& args) {
+  RedisReply reply = co_await redis_.exec(args);
+  if (reply.is_error()) unexpected(reply, "command");
+  co_return reply;
+}
+
+const std::string& function_library() {
+  static const std::string library(kFunctions);
+  return library;
+}
+
+awaitable<bool> RedisStore::activate(const InstanceRecord& inst, const std::string& title) {
+  const InstanceKey k{inst.meeting_id, inst.order_id};
+  std::vector<std::string> args1{"FCALL", "chat_activate", "3", key(k, "state"), key(k, "meta"), kActive,
+                                inst_name(k), std::to_string(k.first), std::to_string(k.second),
+                                std::to_string(inst.from), std::to_string(inst.to), title, kBusChannel};
+  const auto r = co_await call(args1);
+  co_return r.integer == 1;
+}
+
+awaitable<bool> RedisStore::end(InstanceKey k, protocol::UnixMs ts) {
+  std::vector<std::string> args2{"FCALL", "chat_end", "6", key(k, "state"), key(k, "p"), key(k, "pz"),
+                                key(k, "ev"), kActive, kPending, inst_name(k), std::to_string(k.first),
+                                std::to_string(k.second), std::to_string(ts), kBusChannel};
+  const auto r = co_await call(args2);
+  co_return r.integer == 1;
+}
+
+awaitable<JoinOutcome> RedisStore::join(InstanceKey k, const protocol::UserInfo& user) {
+  std::vector<std::string> args3{"FCALL", "chat_join", "6", key(k, "state"), key(k, "p"), key(k, "pz"),
+                                key(k, "ev"), kPending, key(k, "jseq"), inst_name(k),
+                                std::to_string(k.first), std::to_string(k.second),
+                                std::to_string(user.user_id), user.name, json(user).dump(), kBusChannel};
+  const auto r = co_await call(args3);
+  if (!r.is_array() || r.elements.empty()) unexpected(r, "chat_join");
+  JoinOutcome out{outcome_of(r.elements[0].str), 0};
+  if (r.elements.size() > 1) out.joined_at = to_i64(r.elements[1].str);
+  co_return out;
+}
+
+awaitable<LeaveOutcome> RedisStore::leave(InstanceKey k, std::int64_t user_id,
+                                          protocol::LeaveReason reason) {
+  const char* type = reason == protocol::LeaveReason::timeout ? "3" : "2";
+  std::vector<std::string> args4{"FCALL", "chat_leave", "5", key(k, "state"), key(k, "p"), key(k, "pz"),
+                                key(k, "ev"), kPending, inst_name(k), std::to_string(k.first),
+                                std::to_string(k.second), std::to_string(user_id), type,
+                                std::string(protocol::to_string(reason)), kBusChannel};
+  const auto r = co_await call(args4);
+  if (!r.is_array() || r.elements.empty()) unexpected(r, "chat_leave");
+  LeaveOutcome out{outcome_of(r.elements[0].str), 0};
+  if (r.elements.size() > 1) out.ts = to_i64(r.elements[1].str);
+  co_return out;
+}
+
+awaitable<PostOutcome> RedisStore::post(InstanceKey k, const protocol::UserInfo& user,
+                                        const std::string& text) {
+  std::vector<std::string> args5{"FCALL", "chat_post", "5", key(k, "state"), key(k, "p"), key(k, "msgs"),
+                                user_stream(k, user.user_id), kPending, inst_name(k),
+                                std::to_string(k.first), std::to_string(k.second),
+                                std::to_string(user.user_id), user.name, text, kBusChannel};
+  const auto r = co_await call(args5);
+  if (!r.is_array() || r.elements.empty()) unexpected(r, "chat_post");
+  PostOutcome out{outcome_of(r.elements[0].str), {}, 0};
+  if (r.elements.size() > 1) {
+    out.message_id = message_id_from_stream_id(r.elements[1].str);
+    out.ts = stream_id_ms(r.elements[1].str);
+  }
+  co_return out;
+}
+
+awaitable<std::optional<std::vector<protocol::Participant>>> RedisStore::participants(InstanceKey k) {
+  std::vector<std::string> args{"FCALL_RO", "chat_participants", "3", key(k, "state"), key(k, "p"),
+                                key(k, "pz")};
+  const auto r = co_await call(args);
+  if (!r.is_array() || r.elements.empty()) unexpected(r, "chat_participants");
+  if (r.elements[0].str != "ok") co_return std::nullopt;
+  std::vector<protocol::Participant> out;
+  out.reserve(r.elements.size() - 1);
+  for (std::size_t i = 1; i < r.elements.size(); ++i) {
+    const json rec = json::parse(r.elements[i].str);
+    protocol::Participant p;
+    p.user = json::parse(rec.at("u").get<std::string>()).get<protocol::UserInfo>();
+    p.joined_at = to_i64(rec.at("j").get<std::string>());
+    out.push_back(std::move(p));
+  }
+  co_return out;
+}
+
+awaitable<InstanceState> RedisStore::state(InstanceKey k) {
+  std::vector<std::string> args6{"GET", key(k, "state")};
+  const auto r = co_await call(args6);
+  if (r.is_nil()) co_return InstanceState::never;
+  co_return r.str == "active" ? InstanceState::active : InstanceState::ended;
+}
+
+awaitable<std::vector<protocol::ChatMessage>> RedisStore::messages(InstanceKey k,
+                                                                   std::optional<std::int64_t> user_id,
+                                                                   const protocol::Page& page) {
+  const std::string stream = user_id ? user_stream(k, *user_id) : key(k, "msgs");
+  const std::string count = std::to_string(page.limit);
+  RedisReply r;
+  bool newest_first = true;
+  if (page.after) {
+    const auto after = stream_id_from_message_id(*page.after).value_or("0-0");
+    std::vector<std::string> args7{"XRANGE", stream, "(" + after, "+", "COUNT", count};
+    r = co_await call(args7);
+    newest_first = false;
+  } else if (page.before) {
+    const auto before = stream_id_from_message_id(*page.before).value_or("0-0");
+    if (before == "0-0") co_return std::vector<protocol::ChatMessage>{};  // nothing precedes it
+    std::vector<std::string> args8{"XREVRANGE", stream, "(" + before, "-", "COUNT", count};
+    r = co_await call(args8);
+  } else {
+    std::vector<std::string> args9{"XREVRANGE", stream, "+", "-", "COUNT", count};
+    r = co_await call(args9);
+  }
+  std::vector<protocol::ChatMessage> out;
+  for_each_entry(r, [&](const std::string& id, auto field) {
+    const std::string* u = field("u");
+    const std::string* n = field("n");
+    const std::string* t = field("t");
+    if (!u || !n || !t) throw std::runtime_error("message entry without fields");
+    out.push_back({message_id_from_stream_id(id), to_i64(*u), *n, *t, stream_id_ms(id)});
+  });
+  if (newest_first) std::reverse(out.begin(), out.end());
+  co_return out;
+}
+
+awaitable<std::vector<ActiveInstance>> RedisStore::active_windows() {
+  std::vector<std::string> args10{"HGETALL", kActive};
+  const auto all = co_await call(args10);
+  std::vector<ActiveInstance> out;
+  for (std::size_t i = 0; i + 1 < all.elements.size(); i += 2) {
+    ActiveInstance a;
+    const std::string& name = all.elements[i].str;
+    const std::string& window = all.elements[i + 1].str;
+    const auto colon = name.find(':');
+    const auto wcolon = window.find(':');
+    if (colon == std::string::npos || wcolon == std::string::npos) continue;
+    a.key = {to_i64(name.substr(0, colon)), to_i64(name.substr(colon + 1))};
+    a.from = to_i64(window.substr(0, wcolon));
+    a.to = to_i64(window.substr(wcolon + 1));
+    out.push_back(std::move(a));
+  }
+  co_return out;
+}
+
+awaitable<std::vector<ActiveInstance>> RedisStore::active_instances() {
+  auto out = co_await active_windows();
+  for (auto& a : out) {
+    std::vector<std::string> args11{"ZRANGE", key(a.key, "pz"), "0", "-1"};
+    const auto members = co_await call(args11);
+    for (const auto& m : members.elements) a.participants.push_back(to_i64(m.str));
+  }
+  co_return out;
+}
+
+awaitable<void> RedisStore::heartbeat(const protocol::NodeInfo& node,
+                                      const std::vector<std::int64_t>& users, std::int64_t ttl_ms) {
+  const std::string ttl = std::to_string(ttl_ms);
+  std::vector<std::string> args12{"SET", node_key(node.node), json(node).dump(), "PX", ttl};
+  co_await call(args12);
+  std::vector<std::string> args13{"SADD", kNodes, node.node};
+  co_await call(args13);
+  // Build the new set aside and swap it in with RENAME, so other nodes never see it empty
+  // half-way (commands of other coroutines may interleave on this connection, so no MULTI).
+  const std::string users_key = node_users_key(node.node);
+  if (users.empty()) {
+    std::vector<std::string> args14{"DEL", users_key};
+    co_await call(args14);
+    co_return;
+  }
+  const std::string staging = users_key + ":next";
+  std::vector<std::string> sadd{"SADD", staging};
+  for (auto u : users) sadd.push_back(std::to_string(u));
+  std::vector<std::string> args15{"DEL", staging};
+  co_await call(args15);
+  co_await call(sadd);
+  std::vector<std::string> args16{"PEXPIRE", staging, ttl};
+  co_await call(args16);
+  std::vector<std::string> args17{"RENAME", staging, users_key};
+  co_await call(args17);
+}
+
+awaitable<void> RedisStore::unregister_node(const std::string& node) {
+  std::vector<std::string> args18{"DEL", node_key(node), node_users_key(node)};
+  co_await call(args18);
+  std::vector<std::string> args19{"SREM", kNodes, node};
+  co_await call(args19);
+}
+
+awaitable<std::vector<protocol::NodeInfo>> RedisStore::live_nodes() {
+  std::vector<std::string> args20{"SMEMBERS", kNodes};
+  const auto ids = co_await call(args20);
+  std::vector<protocol::NodeInfo> out;
+  if (ids.elements.empty()) co_return out;
+  std::vector<std::string> mget{"MGET"};
+  for (const auto& id : ids.elements) mget.push_back(node_key(id.str));
+  const auto infos = co_await call(mget);
+  for (std::size_t i = 0; i < infos.elements.size(); ++i) {
+    if (infos.elements[i].is_nil()) {
+      std::vector<std::string> args21{"SREM", kNodes, ids.elements[i].str};
+      co_await call(args21);  // heartbeat expired
+      continue;
+    }
+    const json j = json::parse(infos.elements[i].str, nullptr, false);
+    if (j.is_object()) out.push_back(j.get<protocol::NodeInfo>());
+  }
+  std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.node < b.node; });
+  co_return out;
+}
+
+awaitable<bool> RedisStore::user_on_other_node(const std::string& self, std::int64_t user_id) {
+  std::vector<std::string> args22{"SMEMBERS", kNodes};
+  const auto ids = co_await call(args22);
+  for (const auto& id : ids.elements) {
+    if (id.str == self) continue;
+    std::vector<std::string> args23{"EXISTS", node_key(id.str)};
+    const auto alive = co_await call(args23);
+    if (alive.integer == 0) continue;
+    std::vector<std::string> args24{"SISMEMBER", node_users_key(id.str), std::to_string(user_id)};
+    const auto member = co_await call(args24);
+    if (member.integer == 1) co_return true;
+  }
+  co_return false;
+}
+
+awaitable<std::vector<InstanceKey>> RedisStore::pending_dumps() {
+  std::vector<std::string> args25{"SMEMBERS", kPending};
+  const auto r = co_await call(args25);
+  std::vector<InstanceKey> out;
+  for (const auto& e : r.elements) {
+    const auto colon = e.str.find(':');
+    if (colon == std::string::npos) continue;
+    out.emplace_back(to_i64(e.str.substr(0, colon)), to_i64(e.str.substr(colon + 1)));
+  }
+  co_return out;
+}
+
+awaitable<DumpBatch> RedisStore::read_dump_batch(InstanceKey k, std::size_t max_entries) {
+  DumpBatch batch;
+  std::vector<std::string> args26{"HMGET", key(k, "dump"), "msgs", "ev"};
+  const auto cursors = co_await call(args26);
+  batch.messages_cursor = cursors.elements.at(0).str;
+  batch.events_cursor = cursors.elements.at(1).str;
+  std::vector<std::string> args27{"GET", key(k, "state")};
+  const auto state_reply = co_await call(args27);
+  batch.ended = state_reply.str == "ended";
+  const auto msgs_args = xrange_after(key(k, "msgs"), batch.messages_cursor, max_entries);
+  const auto msgs = co_await call(msgs_args);
+  for_each_entry(msgs, [&](const std::string& id, auto field) {
+    const std::string* u = field("u");
+    const std::string* n = field("n");
+    const std::string* t = field("t");
+    if (!u || !n || !t) throw std::runtime_error("message entry without fields");
+    batch.messages.push_back({k.first, k.second,
+                              {message_id_from_stream_id(id), to_i64(*u), *n, *t, stream_id_ms(id)}});
+    batch.messages_cursor = id;
+  });
+  const auto evs_args = xrange_after(key(k, "ev"), batch.events_cursor, max_entries);
+  const auto evs = co_await call(evs_args);
+  for_each_entry(evs, [&](const std::string& id, auto field) {
+    const std::string* u = field("u");
+    const std::string* type = field("type");
+    const std::string* ts = field("ts");
+    if (!u || !type) throw std::runtime_error("event entry without fields");
+    batch.events.push_back({k.first, k.second, to_i64(*u), static_cast<int>(to_i64(*type)),
+                            ts ? to_i64(*ts) : stream_id_ms(id), id});
+    batch.events_cursor = id;
+  });
+  co_return batch;
+}
+
+awaitable<void> RedisStore::save_dump_cursors(InstanceKey k, const DumpBatch& batch) {
+  std::vector<std::string> args{"HSET", key(k, "dump")};
+  if (!batch.messages_cursor.empty()) {
+    args.push_back("msgs");
+    args.push_back(batch.messages_cursor);
+  }
+  if (!batch.events_cursor.empty()) {
+    args.push_back("ev");
+    args.push_back(batch.events_cursor);
+  }
+  if (args.size() > 2) co_await call(args);
+}
+
+awaitable<void> RedisStore::finish_dump(InstanceKey k) {
+  std::vector<std::string> args{"SREM", kPending, inst_name(k)};
+  co_await call(args);
+}
+
+}  // namespace chat::store

@@ -1,0 +1,163 @@
+// The Redis side of chatd: live state of meeting instances, chat messages and event logs,
+// the event bus between nodes, the node registry and the dump cursors.
+//
+// Key layout (every key of one meeting instance shares the hash tag {m:o}):
+//   chat:i:{m:o}:state   "active" | "ended" (absent: never activated)
+//   chat:i:{m:o}:p       hash user_id -> {"j": joined_at ms, "n": name, "u": user JSON}
+//   chat:i:{m:o}:pz      zset user_id by join sequence (join order); chat:i:{m:o}:jseq counter
+//   chat:i:{m:o}:msgs    stream of chat messages (u, n, t); its ids give order and time
+//   chat:i:{m:o}:um:<u>  stream of one user's messages, same ids (for user_messages)
+//   chat:i:{m:o}:ev      stream of event logs (u, type 1/2/3, optional ts)
+//   chat:i:{m:o}:dump    hash msgs/ev -> last stream id written to MySQL
+//   chat:active          hash "m:o" -> "from:to" (ms) of active instances
+//   chat:dump:pending    set of "m:o" that may hold data not yet in MySQL
+//   chat:nodes           set of node ids; chat:node:<id> JSON {node,address,clients} with
+//                        expiry; chat:node:<id>:users set of logged-in user ids
+// Every state change runs as one Redis function (library "chat") that also publishes the
+// matching event on the bus channel, so history and live delivery never disagree and
+// every node sees events in the one order Redis applied them.
+#pragma once
+
+#include <boost/asio/awaitable.hpp>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "chat/protocol/messages.hpp"
+#include "store/mysql_store.hpp"
+#include "store/redis_client.hpp"
+
+namespace chat::store {
+
+/// The pub/sub channel every node subscribes to.
+inline constexpr const char* kBusChannel = "chat:bus";
+
+/// Whether an instance ever became active, according to Redis.
+enum class InstanceState { never, active, ended };
+
+/// Outcome of a state-changing function: ok, or why it did nothing.
+enum class Outcome { ok, inactive, already_joined, not_joined };
+
+/// Result of join: joined_at is the new join time, or the existing one for already_joined.
+struct JoinOutcome {
+  Outcome outcome = Outcome::ok;
+  protocol::UnixMs joined_at = 0;
+};
+
+/// Result of leave / timeout: ts is the time the participant left.
+struct LeaveOutcome {
+  Outcome outcome = Outcome::ok;
+  protocol::UnixMs ts = 0;
+};
+
+/// Result of post: the new message's id and time.
+struct PostOutcome {
+  Outcome outcome = Outcome::ok;
+  std::string message_id;
+  protocol::UnixMs ts = 0;
+};
+
+/// An active instance with its participants (user ids in join order), as Redis has it.
+struct ActiveInstance {
+  InstanceKey key;
+  protocol::UnixMs from = 0;
+  protocol::UnixMs to = 0;
+  std::vector<std::int64_t> participants;
+};
+
+/// A batch of one instance's data not yet written to MySQL, with the cursors to store once
+/// it is committed.
+struct DumpBatch {
+  std::vector<DumpedMessage> messages;
+  std::vector<DumpedEvent> events;
+  std::string messages_cursor;  // last stream id in the batch (or the old cursor)
+  std::string events_cursor;
+  bool ended = false;  // the instance has ended: no new data will come
+};
+
+/// The protocol message_id for a stream id "ms-seq": fixed-width decimal
+/// "%015llu-%010llu", so byte order equals stream order (MySQL sorts by it).
+std::string message_id_from_stream_id(const std::string& stream_id);
+/// Inverse; nullopt when message_id is not of that form (the request is then bad_request).
+std::optional<std::string> stream_id_from_message_id(const std::string& message_id);
+/// The ms part of a stream id.
+protocol::UnixMs stream_id_ms(const std::string& stream_id);
+
+/// Source of the Redis function library "chat" (FUNCTION LOAD REPLACE on every connect).
+const std::string& function_library();
+
+/// Decodes a bus payload published by the function library into a protocol event;
+/// nullopt for a payload it does not understand (logged by the caller).
+std::optional<protocol::Event> parse_bus_event(const std::string& payload);
+
+/// Typed operations on the key layout above. Every method throws StoreUnavailable when
+/// Redis is unreachable and std::runtime_error on an unexpected reply.
+class RedisStore {
+ public:
+  explicit RedisStore(RedisConnection& redis) : redis_(redis) {}
+
+  /// Marks the instance active and publishes meeting_started, unless it was ever active.
+  /// Returns true when this call activated it.
+  boost::asio::awaitable<bool> activate(const InstanceRecord& instance, const std::string& title);
+
+  /// Ends an active instance at ts: every participant leaves (event log type 2, ts), left
+  /// events with reason meeting_ended, then meeting_ended. Returns false if it was not active.
+  boost::asio::awaitable<bool> end(InstanceKey key, protocol::UnixMs ts);
+
+  /// Adds the user as a participant (event log type 1) and publishes joined.
+  boost::asio::awaitable<JoinOutcome> join(InstanceKey key, const protocol::UserInfo& user);
+
+  /// Removes a participant: reason leave logs type 2, timeout logs type 3; publishes left.
+  boost::asio::awaitable<LeaveOutcome> leave(InstanceKey key, std::int64_t user_id,
+                                            protocol::LeaveReason reason);
+
+  /// Appends a chat message of a participant and publishes it.
+  boost::asio::awaitable<PostOutcome> post(InstanceKey key, const protocol::UserInfo& user,
+                                          const std::string& text);
+
+  /// Participants in join order; nullopt when the instance is not active.
+  boost::asio::awaitable<std::optional<std::vector<protocol::Participant>>> participants(
+      InstanceKey key);
+
+  boost::asio::awaitable<InstanceState> state(InstanceKey key);
+
+  /// A page of messages (one user's when user_id is set), oldest first, as the `messages`
+  /// op pages. page.after/before are protocol message_ids already validated with
+  /// stream_id_from_message_id().
+  boost::asio::awaitable<std::vector<protocol::ChatMessage>> messages(
+      InstanceKey key, std::optional<std::int64_t> user_id, const protocol::Page& page);
+
+  /// Every active instance (key and the from/to it was activated with), no participants.
+  boost::asio::awaitable<std::vector<ActiveInstance>> active_windows();
+
+  /// Every active instance with its participants.
+  boost::asio::awaitable<std::vector<ActiveInstance>> active_instances();
+
+  /// Announces this node for ttl_ms with its logged-in users.
+  boost::asio::awaitable<void> heartbeat(const protocol::NodeInfo& node,
+                                         const std::vector<std::int64_t>& users,
+                                         std::int64_t ttl_ms);
+  /// Removes this node's registry entries (clean shutdown).
+  boost::asio::awaitable<void> unregister_node(const std::string& node);
+  /// Nodes whose heartbeat has not expired.
+  boost::asio::awaitable<std::vector<protocol::NodeInfo>> live_nodes();
+  /// True when a live node other than self has the user logged in.
+  boost::asio::awaitable<bool> user_on_other_node(const std::string& self, std::int64_t user_id);
+
+  /// Instances that may hold data not yet in MySQL.
+  boost::asio::awaitable<std::vector<InstanceKey>> pending_dumps();
+  /// Up to max_entries messages and events after the stored cursors.
+  boost::asio::awaitable<DumpBatch> read_dump_batch(InstanceKey key, std::size_t max_entries);
+  /// Stores the cursors of a committed batch.
+  boost::asio::awaitable<void> save_dump_cursors(InstanceKey key, const DumpBatch& batch);
+  /// Drops an ended, fully dumped instance from the pending set.
+  boost::asio::awaitable<void> finish_dump(InstanceKey key);
+
+ private:
+  boost::asio::awaitable<RedisReply> call(const std::vector<std::string>& args);
+
+  RedisConnection& redis_;
+};
+
+}  // namespace chat::store
