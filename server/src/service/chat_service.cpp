@@ -401,7 +401,11 @@ void ChatService::update_state(const protocol::Event& event) {
         if constexpr (std::is_same_v<T, protocol::JoinedEvent>) {
           participants_[key].insert(e.user_id);
         } else if constexpr (std::is_same_v<T, protocol::LeftEvent>) {
-          if (auto it = participants_.find(key); it != participants_.end()) it->second.erase(e.user_id);
+          // At a meeting's end everyone stays listed until meeting_ended drops the instance,
+          // so each participant sees every other participant's left event too.
+          if (auto it = participants_.find(key);
+              it != participants_.end() && e.reason != protocol::LeaveReason::meeting_ended)
+            it->second.erase(e.user_id);
           if (auto it = resumable_.find(e.user_id); it != resumable_.end()) it->second.erase(key);
         } else if constexpr (std::is_same_v<T, protocol::MeetingStartedEvent>) {
           active_[key] = Window{e.from, e.to};
