@@ -275,6 +275,10 @@ std::optional<ServerFrame> decode_server_frame(std::string_view text) {
   try {
     if (const auto ev = j.find("event"); ev != j.end()) {
       const auto name = ev->get<std::string>();
+      // Unknown events may lack the instance fields: ignore them before reading any.
+      if (name != "message" && name != "joined" && name != "left" && name != "meeting_started" &&
+          name != "meeting_ended")
+        return std::nullopt;
       const auto mid = j.at("meeting_id").get<std::int64_t>();
       const auto oid = j.at("order_id").get<std::int64_t>();
       if (name == "message") {

@@ -23,6 +23,14 @@ std::string format_timestamp(UnixMs ms) {
 std::optional<UnixMs> parse_timestamp(std::string_view text) {
   using namespace std::chrono;
   int y = 0, mo = 0, d = 0, h = 0, mi = 0, s = 0;
+  // sscanf's %d skips spaces and takes signs ("2026- 1-23", "07:-3"): check the fixed
+  // "YYYY-MM-DDTHH:MM:SS" shape digit by digit first.
+  static constexpr std::string_view kShape = "dddd-dd-ddTdd:dd:dd";
+  if (text.size() < kShape.size()) return std::nullopt;
+  for (std::size_t i = 0; i < kShape.size(); ++i) {
+    const bool digit = text[i] >= '0' && text[i] <= '9';
+    if (kShape[i] == 'd' ? !digit : text[i] != kShape[i]) return std::nullopt;
+  }
   const std::string str(text);
   int consumed = 0;
   if (std::sscanf(str.c_str(), "%4d-%2d-%2dT%2d:%2d:%2d%n", &y, &mo, &d, &h, &mi, &s, &consumed) != 6 ||

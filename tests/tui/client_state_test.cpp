@@ -1,0 +1,249 @@
+// ClientState fed with protocol events and results, as the session applies them.
+#include "chat/tui/client_state.hpp"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <string>
+#include <vector>
+
+#include "chat/protocol/messages.hpp"
+
+namespace chat::tui {
+namespace {
+
+using protocol::ChatMessage;
+using protocol::LeaveReason;
+using protocol::MeetingSummary;
+using protocol::Participant;
+
+constexpr protocol::UnixMs kT0 = 1'795'000'000'000;  // 2026-11-18, fixed for repeatability
+constexpr MeetingKey kSeminar{7, 2};
+constexpr MeetingKey kOther{9, 1};
+
+MeetingSummary summary(MeetingKey key, std::string title, bool is_public, std::int64_t count,
+                       protocol::UnixMs from = kT0) {
+  MeetingSummary m;
+  m.meeting_id = key.meeting_id;
+  m.order_id = key.order_id;
+  m.title = std::move(title);
+  m.is_public = is_public;
+  m.from = from;
+  m.to = from + 3'600'000;
+  m.participant_count = count;
+  return m;
+}
+
+Participant participant(std::int64_t id, std::string name) {
+  Participant p;
+  p.user.user_id = id;
+  p.user.name = std::move(name);
+  p.user.email = p.user.name + "@example.org";
+  p.joined_at = kT0;
+  return p;
+}
+
+protocol::MessageEvent message(MeetingKey key, std::string id, std::int64_t user, std::string name,
+                               std::string text, protocol::UnixMs ts = kT0) {
+  return protocol::MessageEvent{
+      key.meeting_id, key.order_id,
+      ChatMessage{std::move(id), user, std::move(name), std::move(text), ts}};
+}
+
+std::vector<std::string> names(const ChatBuffer& b) {
+  std::vector<std::string> out;
+  for (const auto& p : b.participants) out.push_back(p.user.name);
+  return out;
+}
+
+std::vector<std::string> texts(const ChatBuffer& b) {
+  std::vector<std::string> out;
+  for (const auto& l : b.lines) out.push_back(l.text);
+  return out;
+}
+
+// A state logged in as john (user 1) with the seminar joined and shown.
+class JoinedState : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    protocol::UserInfo me;
+    me.user_id = 1;
+    me.name = "john";
+    me.email = "john@example.org";
+    state.set_user(me);
+    state.set_meetings(
+        {summary(kSeminar, "Seminar", true, 1), summary(kOther, "DSA", false, 0, kT0 + 1)});
+    state.on_joined(kSeminar, "Seminar", kT0, false);
+    state.set_participants(kSeminar, {participant(1, "john")});
+  }
+  const ChatBuffer& seminar() const { return *state.find_buffer(kSeminar); }
+  ClientState state;
+};
+
+TEST_F(JoinedState, JoinMakesTheBufferCurrentAndJoined) {
+  EXPECT_EQ(state.current(), kSeminar);
+  EXPECT_TRUE(seminar().joined);
+  EXPECT_EQ(&state.current_buffer(), &seminar());
+  ASSERT_FALSE(seminar().lines.empty());
+  EXPECT_EQ(seminar().lines.back().text, "You joined Seminar");
+}
+
+TEST_F(JoinedState, MessageEventAppendsToItsMeeting) {
+  state.apply(message(kSeminar, "m1", 2, "hamid", "hi \u4e16\u754c"));
+  state.apply(message(kSeminar, "m2", 1, "john", "hello"));
+  const auto& lines = seminar().lines;
+  ASSERT_GE(lines.size(), 3u);
+  EXPECT_EQ(lines[lines.size() - 2].kind, ChatLine::Kind::message);
+  EXPECT_EQ(lines[lines.size() - 2].name, "hamid");
+  EXPECT_EQ(lines[lines.size() - 2].text, "hi \u4e16\u754c");
+  EXPECT_EQ(lines.back().message_id, "m2");
+  EXPECT_EQ(lines.back().user_id, 1);
+  EXPECT_EQ(seminar().unread, 0u);  // shown: nothing unread
+}
+
+TEST_F(JoinedState, DuplicateMessageIdIsDropped) {
+  state.apply(message(kSeminar, "m1", 2, "hamid", "once"));
+  state.apply(message(kSeminar, "m1", 2, "hamid", "once"));
+  const auto t = texts(seminar());
+  EXPECT_EQ(std::count(t.begin(), t.end(), "once"), 1);
+}
+
+TEST_F(JoinedState, MessageForAnotherMeetingCountsAsUnread) {
+  state.apply(message(kOther, "x1", 3, "haled", "elsewhere"));
+  const auto* other = state.find_buffer(kOther);
+  ASSERT_NE(other, nullptr);
+  EXPECT_EQ(other->lines.back().text, "elsewhere");
+  EXPECT_EQ(other->title, "DSA");
+  EXPECT_EQ(other->unread, 1u);
+  EXPECT_EQ(state.current(), kSeminar);  // the view does not jump
+  state.set_current(kOther);
+  EXPECT_EQ(state.find_buffer(kOther)->unread, 0u);
+}
+
+TEST_F(JoinedState, JoinedAndLeftUpdateParticipantsAndCount) {
+  state.apply(protocol::JoinedEvent{7, 2, 2, "hamid", kT0 + 10});
+  state.apply(protocol::JoinedEvent{7, 2, 3, "haled", kT0 + 20});
+  state.apply(protocol::JoinedEvent{7, 2, 3, "haled", kT0 + 20});  // repeated: no duplicate
+  EXPECT_EQ(names(seminar()), (std::vector<std::string>{"john", "hamid", "haled"}));
+  EXPECT_EQ(state.meetings()[0].participant_count, 3);
+  EXPECT_EQ(seminar().lines.back().kind, ChatLine::Kind::joined);
+  EXPECT_EQ(seminar().lines.back().text, "haled joined");
+
+  state.apply(protocol::LeftEvent{7, 2, 2, "hamid", kT0 + 30, LeaveReason::timeout});
+  EXPECT_EQ(names(seminar()), (std::vector<std::string>{"john", "haled"}));
+  EXPECT_EQ(state.meetings()[0].participant_count, 2);
+  EXPECT_EQ(seminar().lines.back().kind, ChatLine::Kind::left);
+  EXPECT_EQ(seminar().lines.back().text, "hamid left (timeout)");
+  EXPECT_TRUE(seminar().joined);  // someone else left, not us
+}
+
+TEST_F(JoinedState, OwnLeftMarksTheBufferNotJoined) {
+  state.apply(protocol::LeftEvent{7, 2, 1, "john", kT0 + 5, LeaveReason::leave});
+  EXPECT_FALSE(seminar().joined);
+  EXPECT_TRUE(names(seminar()).empty());
+}
+
+TEST_F(JoinedState, MeetingEndedShowsALineClearsParticipantsAndTheRow) {
+  state.apply(protocol::JoinedEvent{7, 2, 2, "hamid", kT0 + 10});
+  state.apply(protocol::MeetingEndedEvent{7, 2, kT0 + 3'600'000});
+  EXPECT_TRUE(seminar().ended);
+  EXPECT_FALSE(seminar().joined);
+  EXPECT_TRUE(seminar().participants.empty());
+  EXPECT_EQ(seminar().lines.back().text, "Meeting ended: Seminar");
+  ASSERT_EQ(state.meetings().size(), 1u);
+  EXPECT_EQ(state.meetings()[0].title, "DSA");
+  EXPECT_EQ(state.current(), kSeminar);  // still readable
+  // the left events of the end may come after meeting_ended: harmless
+  state.apply(protocol::LeftEvent{7, 2, 1, "john", kT0 + 3'600'000, LeaveReason::meeting_ended});
+  EXPECT_EQ(seminar().lines.back().text, "john left (meeting ended)");
+  EXPECT_FALSE(seminar().joined);
+}
+
+TEST_F(JoinedState, MeetingStartedAddsARowInStartOrder) {
+  state.apply(protocol::MeetingStartedEvent{11, 1, "Standup", kT0 - 5, kT0 + 100});
+  ASSERT_EQ(state.meetings().size(), 3u);
+  EXPECT_EQ(state.meetings()[0].title, "Standup");
+  EXPECT_EQ(state.server_buffer().lines.back().text, "Meeting started: Standup");
+  state.apply(protocol::MeetingStartedEvent{11, 1, "Standup", kT0 - 5, kT0 + 100});  // again
+  EXPECT_EQ(state.meetings().size(), 3u);
+}
+
+TEST_F(JoinedState, HistoryMergesBeforeLiveMessagesWithoutDuplicates) {
+  // A live message raced the messages request and is also in the history.
+  state.apply(message(kSeminar, "m3", 2, "hamid", "live"));
+  state.merge_history(kSeminar, {ChatMessage{"m1", 2, "hamid", "old 1", kT0 - 2000},
+                                 ChatMessage{"m2", 3, "haled", "old 2", kT0 - 1000},
+                                 ChatMessage{"m3", 2, "hamid", "live", kT0}});
+  const auto t = texts(seminar());
+  ASSERT_EQ(t.size(), 4u);
+  EXPECT_EQ(t[0], "old 1");
+  EXPECT_EQ(t[1], "old 2");
+  EXPECT_EQ(t[2], "live");
+  EXPECT_EQ(t[3], "You joined Seminar");
+}
+
+TEST_F(JoinedState, LeaveClearsParticipants) {
+  state.on_left(kSeminar, kT0 + 1);
+  EXPECT_FALSE(seminar().joined);
+  EXPECT_TRUE(seminar().participants.empty());
+  EXPECT_EQ(seminar().lines.back().text, "You left Seminar");
+}
+
+TEST_F(JoinedState, DisconnectForgetsMembershipButRemembersWhatToRejoin) {
+  const auto rejoin = state.on_disconnected();
+  EXPECT_EQ(rejoin, (std::vector<MeetingKey>{kSeminar}));
+  EXPECT_FALSE(seminar().joined);
+  EXPECT_FALSE(state.user().has_value());
+}
+
+TEST_F(JoinedState, ScrollIsClampedAndNewLinesKeepTheViewStill) {
+  state.scroll_current(-3);
+  EXPECT_EQ(seminar().scroll, 0);
+  state.scroll_current(5);
+  EXPECT_EQ(seminar().scroll, 5);
+  state.apply(message(kSeminar, "n1", 2, "hamid", "new"));
+  EXPECT_EQ(seminar().scroll, 6);
+  state.clamp_scroll(2);
+  EXPECT_EQ(seminar().scroll, 2);
+}
+
+TEST(ClientState, SelectionFollowsTheMeetingAcrossRefreshes) {
+  ClientState state;
+  EXPECT_EQ(state.selected_meeting(), nullptr);
+  state.set_meetings({summary({1, 1}, "A", true, 0), summary({2, 1}, "B", true, 0),
+                      summary({3, 1}, "C", true, 0)});
+  state.move_selection(1);
+  EXPECT_EQ(state.selected_meeting()->title, "B");
+  state.move_selection(10);
+  EXPECT_EQ(state.selected_meeting()->title, "C");
+  state.move_selection(-1);
+  // B moves to the front in the new list: the highlight goes with it.
+  state.set_meetings({summary({2, 1}, "B", true, 4), summary({1, 1}, "A", true, 0)});
+  EXPECT_EQ(state.selected_index(), 0u);
+  EXPECT_EQ(state.selected_meeting()->participant_count, 4);
+  // The selected meeting ends: the highlight stays in range.
+  state.apply(protocol::MeetingEndedEvent{2, 1, kT0});
+  ASSERT_NE(state.selected_meeting(), nullptr);
+  EXPECT_EQ(state.selected_meeting()->title, "A");
+}
+
+TEST(ClientState, InfoLinesGoToTheServerBufferWithoutAMeeting) {
+  ClientState state;
+  state.add_info("help text", kT0);
+  EXPECT_FALSE(state.current().has_value());
+  EXPECT_EQ(state.current_buffer().lines.back().text, "help text");
+  EXPECT_EQ(state.current_buffer().lines.back().kind, ChatLine::Kind::info);
+}
+
+TEST(ClientState, BuffersAreBounded) {
+  ClientState state;
+  for (std::size_t i = 0; i < ClientState::kMaxLinesPerBuffer + 10; ++i)
+    state.apply(message(kSeminar, "id" + std::to_string(i), 2, "x", std::to_string(i)));
+  const auto* b = state.find_buffer(kSeminar);
+  ASSERT_NE(b, nullptr);
+  EXPECT_EQ(b->lines.size(), ClientState::kMaxLinesPerBuffer);
+  EXPECT_EQ(b->lines.front().text, "10");
+}
+
+}  // namespace
+}  // namespace chat::tui

@@ -1,0 +1,197 @@
+// The client's model (like WeeChat's buffers and nicklist): meetings, one chat buffer per
+// meeting instance, participants and the status line. Updated by protocol responses and
+// events (PROTOCOL.md "Events"), read by the renderer; knows nothing about ncurses or
+// sockets, so every rule here is unit tested.
+#pragma once
+
+#include <compare>
+#include <cstddef>
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "chat/protocol/messages.hpp"
+
+namespace chat::tui {
+
+/// A meeting instance: meeting_id + order_id (PROTOCOL.md).
+struct MeetingKey {
+  std::int64_t meeting_id = 0;
+  std::int64_t order_id = 0;
+  auto operator<=>(const MeetingKey&) const = default;
+};
+
+/// Where the client stands with the server; shown in the status line.
+enum class ConnectionState {
+  disconnected,  // no socket; a reconnect may be scheduled (see Status::detail)
+  connecting,    // resolving / TCP connect in progress
+  connected,     // TCP up, not logged in (hello sent; waiting for credentials or login)
+  logging_in,    // login request in flight
+  online,        // logged in
+};
+
+/// Lower-case name of a state for the status line, e.g. "online".
+std::string_view to_string(ConnectionState state) noexcept;
+
+/// One row of a chat buffer before wrapping.
+struct ChatLine {
+  enum class Kind {
+    message,  // a chat message (name = author)
+    joined,   // "name joined"
+    left,     // "name left (reason)"
+    info,     // client notices (help text, meeting started / ended, you joined)
+    error,    // errors that belong to this buffer
+  };
+  Kind kind = Kind::info;
+  protocol::UnixMs ts = 0;  // when it happened (message ts, event ts or local time)
+  std::string name;         // author for messages, subject for joined/left, else empty
+  std::string text;
+  std::string message_id;  // messages only; used to drop duplicates
+  std::int64_t user_id = 0;
+};
+
+/// A chat buffer: what the center pane shows for one meeting instance (or the server buffer).
+struct ChatBuffer {
+  MeetingKey key;
+  std::string title;
+  bool joined = false;  // we are a participant (join ok, not left / ended)
+  bool ended = false;   // meeting_ended received
+  std::deque<ChatLine> lines;
+  std::vector<protocol::Participant> participants;  // join order
+  int scroll = 0;          // rows scrolled back from the bottom (0 = follow new lines)
+  std::size_t unread = 0;  // messages that arrived while another buffer was shown
+};
+
+/// What the status line shows.
+struct Status {
+  std::string user;    // logged-in name, or the name being logged in
+  std::string server;  // "host:port" in use or being tried
+  ConnectionState connection = ConnectionState::disconnected;
+  std::string detail;      // e.g. "retry in 2 s" or the reason of the last disconnect
+  std::string last_error;  // "code: message" of the last failed request, or a local error
+};
+
+/// The whole UI-independent client state. Time values are UnixMs; "now" is passed in by
+/// the caller where a local time stamp is needed, so tests stay deterministic.
+class ClientState {
+ public:
+  /// Buffers keep at most this many lines (oldest dropped first).
+  static constexpr std::size_t kMaxLinesPerBuffer = 5000;
+
+  /// Empty state: no meetings, the server buffer current, disconnected.
+  ClientState();
+
+  // ---- status -------------------------------------------------------------------------
+
+  /// What the status line shows.
+  const Status& status() const noexcept { return status_; }
+  /// Connection state, the server "host:port" it concerns and an optional detail
+  /// (e.g. why the last attempt failed and when the next one is).
+  void set_connection(ConnectionState state, std::string server, std::string detail = {});
+  /// The status line's error: "code: message" of a failed request or a local error.
+  void set_error(std::string text) { status_.last_error = std::move(text); }
+  /// Clears the status line's error (on the next user action).
+  void clear_error() { status_.last_error.clear(); }
+
+  /// The logged-in user (login result), or nullopt before login.
+  const std::optional<protocol::UserInfo>& user() const noexcept { return user_; }
+  /// Login succeeded: remembers the user (own joined/left events are recognised by user_id).
+  void set_user(protocol::UserInfo user);
+  /// Name shown before login finished (from --user or the login form).
+  void set_pending_user(std::string name) { status_.user = std::move(name); }
+
+  // ---- meetings pane ------------------------------------------------------------------
+
+  /// Replaces the list (active_meetings result). The selection stays on the same meeting
+  /// instance when it is still listed, else it is clamped to the list.
+  void set_meetings(std::vector<protocol::MeetingSummary> meetings);
+  const std::vector<protocol::MeetingSummary>& meetings() const noexcept { return meetings_; }
+
+  /// Index of the highlighted row (0 when the list is empty).
+  std::size_t selected_index() const noexcept { return selected_; }
+  /// Moves the highlight by delta rows, clamped to the list.
+  void move_selection(int delta);
+  /// The highlighted meeting, or nullptr for an empty list.
+  const protocol::MeetingSummary* selected_meeting() const;
+
+  // ---- buffers ------------------------------------------------------------------------
+
+  /// The server buffer (shown when no meeting is current): client notices and /help.
+  const ChatBuffer& server_buffer() const noexcept { return server_; }
+
+  /// The buffer of a meeting instance, or nullptr.
+  const ChatBuffer* find_buffer(MeetingKey key) const;
+  /// All meeting buffers, ordered by key.
+  const std::map<MeetingKey, ChatBuffer>& buffers() const noexcept { return buffers_; }
+
+  /// The meeting shown in the chat pane, or nullopt for the server buffer.
+  std::optional<MeetingKey> current() const noexcept { return current_; }
+  /// The buffer the chat pane shows (current meeting, else the server buffer).
+  const ChatBuffer& current_buffer() const;
+  /// Shows a meeting's buffer (created if needed; its unread count is reset) or, with
+  /// nullopt, the server buffer.
+  void set_current(std::optional<MeetingKey> key);
+
+  /// Join succeeded (join response, or already_joined): marks the buffer joined, makes it
+  /// current and adds an info line "You joined <title>". resumed: the server kept the seat.
+  void on_joined(MeetingKey key, std::string_view title, protocol::UnixMs now, bool resumed);
+  /// Leave succeeded: not joined any more, participants cleared, info line.
+  void on_left(MeetingKey key, protocol::UnixMs now);
+  /// Replaces the participants of a buffer (participants result).
+  void set_participants(MeetingKey key, std::vector<protocol::Participant> participants);
+  /// Merges history (messages result, oldest first) into a buffer: the history comes first,
+  /// then every line already in the buffer that the history does not contain (live events
+  /// that raced the request, notices). Duplicates (same message_id) are dropped.
+  void merge_history(MeetingKey key, const std::vector<protocol::ChatMessage>& history);
+
+  /// Adds a line to a meeting buffer (created if needed) or, with nullopt, the server buffer.
+  void add_line(std::optional<MeetingKey> where, ChatLine line);
+  /// Adds an info line to the buffer on screen.
+  void add_info(std::string text, protocol::UnixMs now);
+
+  /// Applies a server event:
+  /// - message: appended to its buffer unless its message_id is already there;
+  /// - joined / left: participants updated, a joined/left line added, the meeting's
+  ///   participant_count follows; our own left (any reason) marks the buffer not joined;
+  /// - meeting_started: the meeting appears in the meetings pane (until active_meetings
+  ///   refreshes it with the full row) and the server buffer gets a line;
+  /// - meeting_ended: removed from the meetings pane; its buffer (if any) gets a line, is
+  ///   marked ended and not joined and its participants are cleared.
+  void apply(const protocol::Event& event);
+
+  /// Scrolls the chat pane back (positive) or forward (negative) by rows; never below 0.
+  /// The upper bound is applied by the renderer, which knows the wrapped height.
+  void scroll_current(int rows);
+  /// Limits the current buffer's scroll to max_rows (the renderer's wrapped height minus
+  /// the pane height), so scrolling back past the top does not pile up.
+  void clamp_scroll(int max_rows);
+
+  /// Meetings whose buffer is joined: to re-join after a reconnect.
+  std::vector<MeetingKey> joined_meetings() const;
+  /// After a disconnect: every buffer is marked not joined (the server will time us out
+  /// unless we re-join) and participant lists are cleared; returns the ones that were joined.
+  std::vector<MeetingKey> on_disconnected();
+
+  /// Title of a meeting instance from the meetings list or its buffer, else "meeting N".
+  std::string title_of(MeetingKey key) const;
+
+ private:
+  ChatBuffer& buffer(MeetingKey key);
+  ChatBuffer* mutable_current();
+  static void push_line(ChatBuffer& buffer, ChatLine line, bool visible);
+  void sync_count(const ChatBuffer& buffer);
+
+  Status status_;
+  std::optional<protocol::UserInfo> user_;
+  std::vector<protocol::MeetingSummary> meetings_;
+  std::size_t selected_ = 0;
+  ChatBuffer server_;
+  std::map<MeetingKey, ChatBuffer> buffers_;
+  std::optional<MeetingKey> current_;
+};
+
+}  // namespace chat::tui

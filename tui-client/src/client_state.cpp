@@ -1,0 +1,337 @@
+#include "chat/tui/client_state.hpp"
+
+#include <algorithm>
+#include <type_traits>
+#include <unordered_set>
+#include <variant>
+
+namespace chat::tui {
+
+using protocol::UnixMs;
+
+std::string_view to_string(ConnectionState state) noexcept {
+  switch (state) {
+    case ConnectionState::disconnected:
+      return "disconnected";
+    case ConnectionState::connecting:
+      return "connecting";
+    case ConnectionState::connected:
+      return "connected";
+    case ConnectionState::logging_in:
+      return "logging in";
+    case ConnectionState::online:
+      return "online";
+  }
+  return "?";
+}
+
+ClientState::ClientState() {
+  server_.title = "chat-tui";
+}
+
+void ClientState::set_connection(ConnectionState state, std::string server, std::string detail) {
+  status_.connection = state;
+  status_.server = std::move(server);
+  status_.detail = std::move(detail);
+}
+
+void ClientState::set_user(protocol::UserInfo user) {
+  status_.user = user.name;
+  user_ = std::move(user);
+}
+
+// ---- meetings pane -----------------------------------------------------------------------
+
+void ClientState::set_meetings(std::vector<protocol::MeetingSummary> meetings) {
+  std::optional<MeetingKey> selected_key;
+  if (const auto* m = selected_meeting()) selected_key = MeetingKey{m->meeting_id, m->order_id};
+  meetings_ = std::move(meetings);
+  selected_ = 0;
+  if (selected_key) {
+    for (std::size_t i = 0; i < meetings_.size(); ++i) {
+      if (meetings_[i].meeting_id == selected_key->meeting_id &&
+          meetings_[i].order_id == selected_key->order_id) {
+        selected_ = i;
+        break;
+      }
+    }
+  }
+  // Counts of meetings whose participants we track are exact; keep them.
+  for (const auto& [key, buf] : buffers_)
+    if (buf.joined) sync_count(buf);
+}
+
+void ClientState::move_selection(int delta) {
+  if (meetings_.empty()) {
+    selected_ = 0;
+    return;
+  }
+  const auto last = static_cast<long long>(meetings_.size()) - 1;
+  const long long next = std::clamp<long long>(static_cast<long long>(selected_) + delta, 0, last);
+  selected_ = static_cast<std::size_t>(next);
+}
+
+const protocol::MeetingSummary* ClientState::selected_meeting() const {
+  if (selected_ >= meetings_.size()) return nullptr;
+  return &meetings_[selected_];
+}
+
+// ---- buffers -----------------------------------------------------------------------------
+
+const ChatBuffer* ClientState::find_buffer(MeetingKey key) const {
+  const auto it = buffers_.find(key);
+  return it == buffers_.end() ? nullptr : &it->second;
+}
+
+ChatBuffer& ClientState::buffer(MeetingKey key) {
+  auto [it, inserted] = buffers_.try_emplace(key);
+  if (inserted) {
+    it->second.key = key;
+    it->second.title = title_of(key);
+  }
+  return it->second;
+}
+
+const ChatBuffer& ClientState::current_buffer() const {
+  if (current_) {
+    if (const auto* b = find_buffer(*current_)) return *b;
+  }
+  return server_;
+}
+
+ChatBuffer* ClientState::mutable_current() {
+  if (current_) {
+    const auto it = buffers_.find(*current_);
+    if (it != buffers_.end()) return &it->second;
+  }
+  return &server_;
+}
+
+void ClientState::set_current(std::optional<MeetingKey> key) {
+  current_ = key;
+  if (key) buffer(*key).unread = 0;
+}
+
+std::string ClientState::title_of(MeetingKey key) const {
+  for (const auto& m : meetings_)
+    if (m.meeting_id == key.meeting_id && m.order_id == key.order_id) return m.title;
+  if (const auto* b = find_buffer(key); b != nullptr && !b->title.empty()) return b->title;
+  return "meeting " + std::to_string(key.meeting_id);
+}
+
+void ClientState::push_line(ChatBuffer& buffer, ChatLine line, bool visible) {
+  const bool is_message = line.kind == ChatLine::Kind::message;
+  buffer.lines.push_back(std::move(line));
+  while (buffer.lines.size() > kMaxLinesPerBuffer) buffer.lines.pop_front();
+  if (!visible && is_message) ++buffer.unread;
+  // A reader scrolled back keeps looking at the same lines while new ones arrive.
+  if (visible && buffer.scroll > 0) ++buffer.scroll;
+}
+
+void ClientState::add_line(std::optional<MeetingKey> where, ChatLine line) {
+  if (!where) {
+    push_line(server_, std::move(line), !current_.has_value());
+    return;
+  }
+  auto& buf = buffer(*where);
+  push_line(buf, std::move(line), current_ == where);
+}
+
+void ClientState::add_info(std::string text, UnixMs now) {
+  ChatLine line{ChatLine::Kind::info, now, {}, std::move(text), {}, 0};
+  push_line(*mutable_current(), std::move(line), true);
+}
+
+void ClientState::sync_count(const ChatBuffer& buffer) {
+  for (auto& m : meetings_) {
+    if (m.meeting_id == buffer.key.meeting_id && m.order_id == buffer.key.order_id) {
+      m.participant_count = static_cast<std::int64_t>(buffer.participants.size());
+    }
+  }
+}
+
+void ClientState::on_joined(MeetingKey key, std::string_view title, UnixMs now, bool resumed) {
+  auto& buf = buffer(key);
+  if (!title.empty()) buf.title = std::string(title);
+  buf.joined = true;
+  buf.ended = false;
+  set_current(key);
+  add_line(key, ChatLine{ChatLine::Kind::info,
+                         now,
+                         {},
+                         (resumed ? "Back in " : "You joined ") + buf.title,
+                         {},
+                         0});
+}
+
+void ClientState::on_left(MeetingKey key, UnixMs now) {
+  auto& buf = buffer(key);
+  buf.joined = false;
+  buf.participants.clear();
+  add_line(key, ChatLine{ChatLine::Kind::info, now, {}, "You left " + buf.title, {}, 0});
+}
+
+void ClientState::set_participants(MeetingKey key,
+                                   std::vector<protocol::Participant> participants) {
+  auto& buf = buffer(key);
+  buf.participants = std::move(participants);
+  sync_count(buf);
+}
+
+void ClientState::merge_history(MeetingKey key, const std::vector<protocol::ChatMessage>& history) {
+  auto& buf = buffer(key);
+  std::unordered_set<std::string> ids;
+  std::deque<ChatLine> merged;
+  for (const auto& m : history) {
+    if (!ids.insert(m.message_id).second) continue;
+    merged.push_back(
+        ChatLine{ChatLine::Kind::message, m.ts, m.name, m.text, m.message_id, m.user_id});
+  }
+  for (auto& line : buf.lines) {
+    if (line.kind == ChatLine::Kind::message && !line.message_id.empty() &&
+        ids.contains(line.message_id))
+      continue;
+    merged.push_back(std::move(line));
+  }
+  while (merged.size() > kMaxLinesPerBuffer) merged.pop_front();
+  buf.lines = std::move(merged);
+}
+
+void ClientState::scroll_current(int rows) {
+  auto* buf = mutable_current();
+  buf->scroll = std::max(0, buf->scroll + rows);
+}
+
+void ClientState::clamp_scroll(int max_rows) {
+  auto* buf = mutable_current();
+  buf->scroll = std::clamp(buf->scroll, 0, std::max(0, max_rows));
+}
+
+std::vector<MeetingKey> ClientState::joined_meetings() const {
+  std::vector<MeetingKey> keys;
+  for (const auto& [key, buf] : buffers_)
+    if (buf.joined) keys.push_back(key);
+  return keys;
+}
+
+std::vector<MeetingKey> ClientState::on_disconnected() {
+  std::vector<MeetingKey> keys = joined_meetings();
+  for (auto& [key, buf] : buffers_) {
+    buf.joined = false;
+    buf.participants.clear();
+  }
+  user_.reset();
+  return keys;
+}
+
+// ---- events --------------------------------------------------------------------------------
+
+void ClientState::apply(const protocol::Event& event) {
+  std::visit(
+      [this](const auto& ev) {
+        using T = std::decay_t<decltype(ev)>;
+        const MeetingKey key{ev.meeting_id, ev.order_id};
+        if constexpr (std::is_same_v<T, protocol::MessageEvent>) {
+          auto& buf = buffer(key);
+          const auto& m = ev.message;
+          const bool duplicate =
+              std::any_of(buf.lines.begin(), buf.lines.end(), [&](const ChatLine& l) {
+                return l.kind == ChatLine::Kind::message && l.message_id == m.message_id;
+              });
+          if (!duplicate)
+            push_line(
+                buf,
+                ChatLine{ChatLine::Kind::message, m.ts, m.name, m.text, m.message_id, m.user_id},
+                current_ == key);
+        } else if constexpr (std::is_same_v<T, protocol::JoinedEvent>) {
+          auto& buf = buffer(key);
+          const bool present =
+              std::any_of(buf.participants.begin(), buf.participants.end(),
+                          [&](const auto& p) { return p.user.user_id == ev.user_id; });
+          if (!present) {
+            protocol::Participant p;
+            p.user.user_id = ev.user_id;
+            p.user.name = ev.name;
+            p.joined_at = ev.ts;
+            buf.participants.push_back(std::move(p));
+          }
+          if (user_ && user_->user_id == ev.user_id) buf.joined = true;
+          sync_count(buf);
+          push_line(
+              buf,
+              ChatLine{ChatLine::Kind::joined, ev.ts, ev.name, ev.name + " joined", {}, ev.user_id},
+              current_ == key);
+        } else if constexpr (std::is_same_v<T, protocol::LeftEvent>) {
+          auto& buf = buffer(key);
+          std::erase_if(buf.participants,
+                        [&](const auto& p) { return p.user.user_id == ev.user_id; });
+          const bool me = user_ && user_->user_id == ev.user_id;
+          if (me) {
+            buf.joined = false;
+            if (ev.reason != protocol::LeaveReason::leave) buf.participants.clear();
+          }
+          sync_count(buf);
+          std::string text = ev.name + " left";
+          if (ev.reason == protocol::LeaveReason::timeout) text += " (timeout)";
+          if (ev.reason == protocol::LeaveReason::meeting_ended) text += " (meeting ended)";
+          push_line(buf,
+                    ChatLine{ChatLine::Kind::left, ev.ts, ev.name, std::move(text), {}, ev.user_id},
+                    current_ == key);
+        } else if constexpr (std::is_same_v<T, protocol::MeetingStartedEvent>) {
+          const bool listed = std::any_of(meetings_.begin(), meetings_.end(), [&](const auto& m) {
+            return m.meeting_id == ev.meeting_id && m.order_id == ev.order_id;
+          });
+          if (!listed) {
+            protocol::MeetingSummary m;
+            m.meeting_id = ev.meeting_id;
+            m.order_id = ev.order_id;
+            m.title = ev.title;
+            m.from = ev.from;
+            m.to = ev.to;
+            m.is_public = true;  // not in the event; active_meetings refreshes the row
+            auto list = meetings_;
+            const auto pos =
+                std::upper_bound(list.begin(), list.end(), m, [](const auto& a, const auto& b) {
+                  return a.from != b.from ? a.from < b.from : a.meeting_id < b.meeting_id;
+                });
+            list.insert(pos, std::move(m));
+            set_meetings(std::move(list));
+          }
+          add_line(
+              std::nullopt,
+              ChatLine{ChatLine::Kind::info, ev.from, {}, "Meeting started: " + ev.title, {}, 0});
+        } else if constexpr (std::is_same_v<T, protocol::MeetingEndedEvent>) {
+          const std::string title = title_of(key);
+          // Keep the highlight on the same row when a row above it disappears.
+          auto list = meetings_;
+          const auto selected_before = selected_meeting();
+          const std::optional<MeetingKey> sel =
+              selected_before ? std::optional<MeetingKey>(MeetingKey{selected_before->meeting_id,
+                                                                     selected_before->order_id})
+                              : std::nullopt;
+          std::erase_if(list, [&](const auto& m) {
+            return m.meeting_id == ev.meeting_id && m.order_id == ev.order_id;
+          });
+          const std::size_t old_index = selected_;
+          set_meetings(std::move(list));
+          if (sel && *sel == key) {
+            selected_ = meetings_.empty() ? 0 : std::min(old_index, meetings_.size() - 1);
+          }
+          const auto it = buffers_.find(key);
+          if (it != buffers_.end()) {
+            auto& buf = it->second;
+            buf.ended = true;
+            buf.joined = false;
+            buf.participants.clear();
+            push_line(buf,
+                      ChatLine{ChatLine::Kind::info, ev.ts, {}, "Meeting ended: " + title, {}, 0},
+                      current_ == key);
+          }
+          add_line(std::nullopt,
+                   ChatLine{ChatLine::Kind::info, ev.ts, {}, "Meeting ended: " + title, {}, 0});
+        }
+      },
+      event);
+}
+
+}  // namespace chat::tui

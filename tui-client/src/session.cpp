@@ -1,0 +1,258 @@
+#include "chat/tui/session.hpp"
+
+#include <exception>
+#include <variant>
+
+#include "chat/protocol/codec.hpp"
+#include "chat/protocol/errors.hpp"
+#include "chat/protocol/frame.hpp"
+#include "chat/protocol/text.hpp"
+
+namespace chat::tui {
+
+using protocol::UnixMs;
+
+ProtocolSession::ProtocolSession(ClientState& state) : state_(state) {}
+
+std::int64_t ProtocolSession::send(protocol::RequestBody body, Pending pending) {
+  const std::int64_t id = next_id_++;
+  outbox_.push_back(protocol::encode_request(protocol::Request{id, std::move(body)}));
+  pending_.emplace(id, std::move(pending));
+  return id;
+}
+
+std::vector<std::string> ProtocolSession::take_outbox() {
+  std::vector<std::string> out;
+  out.swap(outbox_);
+  return out;
+}
+
+void ProtocolSession::set_credentials(std::string user, std::string password) {
+  user_ = std::move(user);
+  password_ = std::move(password);
+  login_error_.clear();
+  state_.set_pending_user(user_);
+  if (connected_ && !logged_in_) send_login();
+}
+
+void ProtocolSession::send_login() {
+  state_.set_connection(ConnectionState::logging_in, server_);
+  send(protocol::LoginRequest{user_, *password_}, Pending{Op::login, {}, {}});
+}
+
+void ProtocolSession::on_connected(std::string server) {
+  server_ = std::move(server);
+  connected_ = true;
+  logged_in_ = false;
+  pending_.clear();
+  state_.set_connection(ConnectionState::connected, server_);
+  send(protocol::HelloRequest{std::string(kClientName)}, Pending{Op::hello, {}, {}});
+  if (password_) send_login();  // pipelined: responses come back in request order
+}
+
+void ProtocolSession::on_disconnected(std::string reason) {
+  const bool was_logged_in = logged_in_;
+  connected_ = false;
+  logged_in_ = false;
+  pending_.clear();
+  outbox_.clear();
+  if (was_logged_in) {
+    // Remember what to re-join; keep an older list if this connection never got that far.
+    rejoin_ = state_.on_disconnected();
+  }
+  state_.set_connection(ConnectionState::disconnected, server_, std::move(reason));
+}
+
+void ProtocolSession::send_join(MeetingKey key, std::string title) {
+  send(protocol::JoinRequest{{key.meeting_id, key.order_id}},
+       Pending{Op::join, key, std::move(title)});
+}
+
+void ProtocolSession::join_selected() {
+  const auto* m = state_.selected_meeting();
+  if (m == nullptr) {
+    state_.set_error("no meeting selected");
+    return;
+  }
+  const MeetingKey key{m->meeting_id, m->order_id};
+  if (const auto* buf = state_.find_buffer(key); buf != nullptr && buf->joined) {
+    state_.set_current(key);
+    return;
+  }
+  if (!logged_in_) {
+    state_.set_error("not connected");
+    return;
+  }
+  send_join(key, m->title);
+}
+
+void ProtocolSession::leave_current() {
+  const auto cur = state_.current();
+  const auto* buf = cur ? state_.find_buffer(*cur) : nullptr;
+  if (buf == nullptr || !buf->joined) {
+    state_.set_error("not in a meeting");
+    return;
+  }
+  if (!logged_in_) {
+    state_.set_error("not connected");
+    return;
+  }
+  send(protocol::LeaveRequest{{cur->meeting_id, cur->order_id}},
+       Pending{Op::leave, *cur, buf->title});
+}
+
+bool ProtocolSession::post(std::string_view text) {
+  const auto cur = state_.current();
+  const auto* buf = cur ? state_.find_buffer(*cur) : nullptr;
+  if (buf == nullptr || !buf->joined) {
+    state_.set_error("not in a meeting: select one and press Enter");
+    return false;
+  }
+  if (!logged_in_) {
+    state_.set_error("not connected: message not sent");
+    return false;
+  }
+  if (protocol::is_only_whitespace(text)) return false;
+  if (text.size() > protocol::kMaxTextBytes) {
+    state_.set_error("message too long (" + std::to_string(text.size()) + " bytes, max " +
+                     std::to_string(protocol::kMaxTextBytes) + ")");
+    return false;
+  }
+  send(protocol::PostRequest{{cur->meeting_id, cur->order_id}, std::string(text)},
+       Pending{Op::post, *cur, {}});
+  return true;
+}
+
+void ProtocolSession::ping() {
+  if (connected_) send(protocol::PingRequest{}, Pending{Op::ping, {}, {}});
+}
+
+void ProtocolSession::refresh_meetings() {
+  if (logged_in_) send(protocol::ActiveMeetingsRequest{}, Pending{Op::active_meetings, {}, {}});
+}
+
+void ProtocolSession::handle_line(std::string_view line, UnixMs now) {
+  if (protocol::is_blank_line(line)) return;
+  std::optional<protocol::ServerFrame> frame;
+  try {
+    frame = protocol::decode_server_frame(line);
+  } catch (const std::exception& e) {
+    state_.set_error(std::string("bad frame from server: ") + e.what());
+    return;
+  }
+  if (!frame) return;  // an event this client does not know
+  if (const auto* ev = std::get_if<protocol::Event>(&*frame)) {
+    state_.apply(*ev);
+    // meeting_started carries no is_public / count: fetch the full rows.
+    if (std::holds_alternative<protocol::MeetingStartedEvent>(*ev)) refresh_meetings();
+    return;
+  }
+  handle_response(std::get<protocol::Response>(*frame), now);
+}
+
+void ProtocolSession::handle_response(const protocol::Response& r, UnixMs now) {
+  if (r.id_null) {
+    state_.set_error(std::string(protocol::to_string(r.code)) + ": " + r.message);
+    return;
+  }
+  const auto it = pending_.find(r.id);
+  if (it == pending_.end()) return;  // answer to a request of an earlier connection
+  const Pending p = it->second;
+  pending_.erase(it);
+  if (!r.ok) {
+    handle_error(p, r, now);
+    return;
+  }
+  try {
+    switch (p.op) {
+      case Op::hello:
+      case Op::ping:
+      case Op::post:
+        break;
+      case Op::login: {
+        state_.set_user(r.result.at("user").get<protocol::UserInfo>());
+        logged_in_ = true;
+        login_error_.clear();
+        state_.set_connection(ConnectionState::online, server_);
+        state_.clear_error();
+        refresh_meetings();
+        for (const auto& key : rejoin_) send_join(key, state_.title_of(key));
+        rejoin_.clear();
+        break;
+      }
+      case Op::active_meetings:
+        state_.set_meetings(r.result.at("meetings").get<std::vector<protocol::MeetingSummary>>());
+        break;
+      case Op::join: {
+        const MeetingKey key{r.result.at("meeting_id").get<std::int64_t>(),
+                             r.result.at("order_id").get<std::int64_t>()};
+        after_join(key, p.title, now, r.result.value("resumed", false));
+        break;
+      }
+      case Op::leave:
+        state_.on_left(p.key, now);
+        break;
+      case Op::participants:
+        state_.set_participants(
+            p.key, r.result.at("participants").get<std::vector<protocol::Participant>>());
+        break;
+      case Op::messages:
+        state_.merge_history(p.key,
+                             r.result.at("messages").get<std::vector<protocol::ChatMessage>>());
+        break;
+    }
+  } catch (const std::exception& e) {
+    state_.set_error(std::string("bad response from server: ") + e.what());
+  }
+}
+
+void ProtocolSession::after_join(MeetingKey key, const std::string& title, UnixMs now,
+                                 bool resumed) {
+  state_.on_joined(key, title, now, resumed);
+  send(protocol::ParticipantsRequest{{key.meeting_id, key.order_id}},
+       Pending{Op::participants, key, {}});
+  protocol::MessagesRequest history{{key.meeting_id, key.order_id}, {}};
+  history.page.limit = kHistoryLimit;
+  send(std::move(history), Pending{Op::messages, key, {}});
+}
+
+void ProtocolSession::handle_error(const Pending& p, const protocol::Response& r, UnixMs now) {
+  const std::string text = std::string(protocol::to_string(r.code)) + ": " + r.message;
+  switch (p.op) {
+    case Op::login:
+      if (r.code == protocol::ErrorCode::invalid_credentials) {
+        password_.reset();  // back to the login form
+        login_error_ = text;
+      }
+      state_.set_connection(ConnectionState::connected, server_);
+      state_.set_error(text);
+      return;
+    case Op::join:
+      if (r.code == protocol::ErrorCode::already_joined) {
+        // We are a participant already (e.g. another connection of ours joined): load the
+        // buffer as after a join.
+        after_join(p.key, p.title, now, true);
+        return;
+      }
+      state_.set_error(text);
+      state_.add_line(state_.current(),
+                      ChatLine{ChatLine::Kind::error, now, {}, "join failed: " + text, {}, 0});
+      return;
+    case Op::leave:
+      if (r.code == protocol::ErrorCode::not_joined ||
+          r.code == protocol::ErrorCode::meeting_inactive) {
+        state_.on_left(p.key, now);  // the server agrees we are out
+      }
+      state_.set_error(text);
+      return;
+    case Op::post:
+      state_.set_error(text);
+      state_.add_line(p.key, ChatLine{ChatLine::Kind::error, now, {}, "not sent: " + text, {}, 0});
+      return;
+    default:
+      state_.set_error(text);
+      return;
+  }
+}
+
+}  // namespace chat::tui
