@@ -73,7 +73,10 @@ ChatService::ChatService(boost::asio::io_context& io, store::RedisStore& redis,
 
 void ChatService::start() {
   redis_bus_.set_on_push([this](const store::RedisReply& push) { on_bus_message(push); });
-  redis_bus_.set_on_disconnected([this] { resync_needed_ = true; });
+  redis_bus_.set_on_disconnected([this] {
+    bus_subscribed_ = false;
+    resync_needed_ = true;
+  });
   redis_bus_.subscribe(store::kBusChannel);
   scheduler_.start();
   dumper_.start();
@@ -224,8 +227,20 @@ awaitable<json> ChatService::login(std::uint64_t client_id, const protocol::Logi
   auto& ids = clients_by_user_[uid];
   const bool was_offline = ids.empty();
   ids.insert(client_id);
-  if (was_offline) on_user_online(uid);
   spdlog::info("client {} logged in as user {} ({})", client_id, uid, record->user.name);
+  if (was_offline) {
+    cancel_grace(uid);
+    // Seats are resumed only when no live connection of the user is left anywhere; a
+    // second login while one is open on another node is just one more connection.
+    bool elsewhere = false;
+    try {
+      co_await redis_.set_node_user(options_.node_id, uid, true);
+      elsewhere = co_await redis_.user_on_other_node(options_.node_id, uid);
+    } catch (const store::StoreUnavailable&) {
+      // Without Redis nothing can be joined anyway; treat the seats as resumable.
+    }
+    if (!elsewhere && clients_by_user_.contains(uid)) mark_resumable(uid);
+  }
   co_return json{{"user", record->user}};
 }
 
@@ -368,7 +383,7 @@ bool ChatService::may_attend(const store::MeetingRecord& meeting, const protocol
 }
 
 void ChatService::require_redis() const {
-  if (!redis_commands_.connected() || !redis_bus_.connected())
+  if (!redis_commands_.connected() || !bus_subscribed_)
     throw store::StoreUnavailable("Redis is unreachable");
 }
 
@@ -378,7 +393,9 @@ void ChatService::on_bus_message(const store::RedisReply& push) {
   if (!push.is_array() || push.elements.size() < 3) return;
   const auto& kind = push.elements[0].str;
   if (kind == "subscribe") {
-    // (Re)subscribed: events may have been missed while the bus was down.
+    // (Re)subscribed: events may have been missed while the bus was down, so the snapshot
+    // must be read after this point (a sync already running is repeated).
+    bus_subscribed_ = true;
     resync_needed_ = true;
     boost::asio::co_spawn(io_, resync(), [](std::exception_ptr e) { log_failure(e, "resync"); });
     return;
@@ -478,11 +495,14 @@ void ChatService::deliver_to_audience(std::int64_t meeting_id,
 
 // ---- presence and timeouts ------------------------------------------------------------------
 
-void ChatService::on_user_online(std::int64_t user_id) {
+void ChatService::cancel_grace(std::int64_t user_id) {
   if (auto it = grace_timers_.find(user_id); it != grace_timers_.end()) {
     it->second->cancel();
     grace_timers_.erase(it);
   }
+}
+
+void ChatService::mark_resumable(std::int64_t user_id) {
   // Back within the grace period (or after a node restart): the seats are kept, and the
   // next join of each answers resumed.
   for (const auto& [key, members] : participants_)
@@ -490,6 +510,14 @@ void ChatService::on_user_online(std::int64_t user_id) {
 }
 
 void ChatService::on_user_offline(std::int64_t user_id) {
+  // Tell other nodes at once (not only at the next heartbeat) so their checks are current.
+  boost::asio::co_spawn(
+      io_,
+      [this, user_id]() -> awaitable<void> {
+        if (!clients_by_user_.contains(user_id))
+          co_await redis_.set_node_user(options_.node_id, user_id, false);
+      },
+      [](std::exception_ptr) {});  // best effort: the next heartbeat rewrites the set
   for (const auto& [key, members] : participants_) {
     if (members.contains(user_id)) {
       start_grace(user_id);
@@ -534,7 +562,7 @@ awaitable<void> ChatService::time_out(std::int64_t user_id) {
 awaitable<void> ChatService::heartbeat_loop() {
   while (!stopped_) {
     try {
-      if (resync_needed_ && redis_bus_.connected()) co_await resync();
+      if (resync_needed_ && bus_subscribed_) co_await resync();
       std::vector<std::int64_t> users;
       users.reserve(clients_by_user_.size());
       for (const auto& [user, ids] : clients_by_user_) users.push_back(user);
@@ -572,11 +600,18 @@ awaitable<void> ChatService::ensure_synced() {
 }
 
 awaitable<void> ChatService::resync() {
-  if (syncing_) co_return;
+  if (syncing_) {
+    sync_again_ = true;  // a snapshot read before this request may miss events
+    co_return;
+  }
   syncing_ = true;
-  events_during_sync_.clear();
   try {
-    const auto active = co_await redis_.active_instances();
+    std::vector<store::ActiveInstance> active;
+    do {
+      sync_again_ = false;
+      events_during_sync_.clear();
+      active = co_await redis_.active_instances();
+    } while (sync_again_);
     active_.clear();
     active_by_meeting_.clear();
     participants_.clear();

@@ -112,7 +112,8 @@ class ChatService {
   void deliver_to_user(std::int64_t user_id, const std::shared_ptr<const std::string>& frame);
   void deliver_to_audience(std::int64_t meeting_id, const std::shared_ptr<const std::string>& frame);
 
-  void on_user_online(std::int64_t user_id);
+  void cancel_grace(std::int64_t user_id);
+  void mark_resumable(std::int64_t user_id);
   void on_user_offline(std::int64_t user_id);
   void start_grace(std::int64_t user_id);
   boost::asio::awaitable<void> time_out(std::int64_t user_id);
@@ -142,6 +143,8 @@ class ChatService {
   std::unordered_map<std::int64_t, std::set<store::InstanceKey>> resumable_;
   bool resync_needed_ = true;
   bool syncing_ = false;
+  bool sync_again_ = false;
+  bool bus_subscribed_ = false;
   std::vector<protocol::Event> events_during_sync_;
   bool first_sync_done_ = false;
   bool stopped_ = false;

@@ -411,6 +411,13 @@ awaitable<void> RedisStore::heartbeat(const protocol::NodeInfo& node,
   co_await call(args17);
 }
 
+awaitable<void> RedisStore::set_node_user(const std::string& node, std::int64_t user_id,
+                                          bool present) {
+  std::vector<std::string> args{present ? "SADD" : "SREM", node_users_key(node),
+                                std::to_string(user_id)};
+  co_await call(args);
+}
+
 awaitable<void> RedisStore::unregister_node(const std::string& node) {
   std::vector<std::string> args18{"DEL", node_key(node), node_users_key(node)};
   co_await call(args18);

@@ -138,6 +138,10 @@ class RedisStore {
   boost::asio::awaitable<void> heartbeat(const protocol::NodeInfo& node,
                                          const std::vector<std::int64_t>& users,
                                          std::int64_t ttl_ms);
+  /// Adds (present) or removes a user in this node's set of logged-in users right away,
+  /// between heartbeats.
+  boost::asio::awaitable<void> set_node_user(const std::string& node, std::int64_t user_id,
+                                             bool present);
   /// Removes this node's registry entries (clean shutdown).
   boost::asio::awaitable<void> unregister_node(const std::string& node);
   /// Nodes whose heartbeat has not expired.
