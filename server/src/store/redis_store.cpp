@@ -95,6 +95,21 @@ redis.register_function('chat_post', function(keys, args)
   return {'ok', id}
 end)
 
+-- KEYS node nodes users; ARGV node info ttl uid...
+-- One step, so a login's SADD sent after the caller took its user list is never lost.
+redis.register_function('chat_heartbeat', function(keys, args)
+  redis.call('SET', keys[1], args[2], 'PX', args[3])
+  redis.call('SADD', keys[2], args[1])
+  redis.call('DEL', keys[3])
+  if #args > 3 then
+    for i = 4, #args, 1000 do  -- unpack in slices: Lua's stack is limited
+      redis.call('SADD', keys[3], unpack(args, i, math.min(i + 999, #args)))
+    end
+    redis.call('PEXPIRE', keys[3], args[3])
+  end
+  return 1
+end)
+
 -- KEYS state p pz
 redis.register_function{function_name='chat_participants', flags={'no-writes'},
   callback=function(keys, args)
@@ -386,29 +401,11 @@ awaitable<std::vector<ActiveInstance>> RedisStore::active_instances() {
 
 awaitable<void> RedisStore::heartbeat(const protocol::NodeInfo& node,
                                       const std::vector<std::int64_t>& users, std::int64_t ttl_ms) {
-  const std::string ttl = std::to_string(ttl_ms);
-  std::vector<std::string> args12{"SET", node_key(node.node), json(node).dump(), "PX", ttl};
-  co_await call(args12);
-  std::vector<std::string> args13{"SADD", kNodes, node.node};
-  co_await call(args13);
-  // Build the new set aside and swap it in with RENAME, so other nodes never see it empty
-  // half-way (commands of other coroutines may interleave on this connection, so no MULTI).
-  const std::string users_key = node_users_key(node.node);
-  if (users.empty()) {
-    std::vector<std::string> args14{"DEL", users_key};
-    co_await call(args14);
-    co_return;
-  }
-  const std::string staging = users_key + ":next";
-  std::vector<std::string> sadd{"SADD", staging};
-  for (auto u : users) sadd.push_back(std::to_string(u));
-  std::vector<std::string> args15{"DEL", staging};
-  co_await call(args15);
-  co_await call(sadd);
-  std::vector<std::string> args16{"PEXPIRE", staging, ttl};
-  co_await call(args16);
-  std::vector<std::string> args17{"RENAME", staging, users_key};
-  co_await call(args17);
+  std::vector<std::string> args{"FCALL", "chat_heartbeat", "3", node_key(node.node), kNodes,
+                                node_users_key(node.node), node.node, json(node).dump(),
+                                std::to_string(ttl_ms)};
+  for (auto u : users) args.push_back(std::to_string(u));
+  co_await call(args);
 }
 
 awaitable<void> RedisStore::set_node_user(const std::string& node, std::int64_t user_id,
