@@ -96,7 +96,8 @@ struct OpEntry {
   Decoder decode;
 };
 const std::array<OpEntry, 12> kOps{{
-    {"hello", [](const json& o) -> RequestBody { return HelloRequest{optional_string(o, "client")}; }},
+    {"hello",
+     [](const json& o) -> RequestBody { return HelloRequest{optional_string(o, "client")}; }},
     {"ping", [](const json&) -> RequestBody { return PingRequest{}; }},
     {"login",
      [](const json& o) -> RequestBody {
@@ -108,9 +109,13 @@ const std::array<OpEntry, 12> kOps{{
     {"participants",
      [](const json& o) -> RequestBody { return ParticipantsRequest{read_instance(o)}; }},
     {"post",
-     [](const json& o) -> RequestBody { return PostRequest{read_instance(o), read_text(o)}; }},
+     [](const json& o) -> RequestBody {
+       return PostRequest{read_instance(o), read_text(o)};
+     }},
     {"messages",
-     [](const json& o) -> RequestBody { return MessagesRequest{read_instance(o), read_page(o)}; }},
+     [](const json& o) -> RequestBody {
+       return MessagesRequest{read_instance(o), read_page(o)};
+     }},
     {"user_messages",
      [](const json& o) -> RequestBody {
        InstanceRef ref = read_instance(o);
@@ -168,7 +173,9 @@ std::string line(const json& j) {
   return out;
 }
 
-json optional_json(const auto& v) { return v ? json(*v) : json(nullptr); }
+json optional_json(const auto& v) {
+  return v ? json(*v) : json(nullptr);
+}
 
 UnixMs time_field(const json& j, const char* key) {
   const auto t = parse_timestamp(j.at(key).get<std::string>());
@@ -186,10 +193,13 @@ std::optional<LeaveReason> leave_reason_from(std::string_view s) {
 }  // namespace
 
 std::variant<Request, DecodeFailure> decode_request(std::string_view text) {
-  if (!is_valid_utf8(text)) return DecodeFailure{std::nullopt, ErrorCode::bad_request, "frame is not valid UTF-8"};
+  if (!is_valid_utf8(text))
+    return DecodeFailure{std::nullopt, ErrorCode::bad_request, "frame is not valid UTF-8"};
   json obj = json::parse(text, nullptr, /*allow_exceptions=*/false);
-  if (obj.is_discarded()) return DecodeFailure{std::nullopt, ErrorCode::bad_request, "frame is not valid JSON"};
-  if (!obj.is_object()) return DecodeFailure{std::nullopt, ErrorCode::bad_request, "frame is not a JSON object"};
+  if (obj.is_discarded())
+    return DecodeFailure{std::nullopt, ErrorCode::bad_request, "frame is not valid JSON"};
+  if (!obj.is_object())
+    return DecodeFailure{std::nullopt, ErrorCode::bad_request, "frame is not a JSON object"};
   const auto id_it = obj.find("id");
   const auto id = id_it == obj.end() ? std::nullopt : as_integer(*id_it, 0, kMaxRequestId);
   if (!id)
@@ -210,7 +220,9 @@ std::variant<Request, DecodeFailure> decode_request(std::string_view text) {
   return DecodeFailure{id, ErrorCode::bad_request, "unknown op '" + op + "'"};
 }
 
-std::string_view op_name(const RequestBody& body) noexcept { return kOps[body.index()].name; }
+std::string_view op_name(const RequestBody& body) noexcept {
+  return kOps[body.index()].name;
+}
 
 std::string encode_request(const Request& request) {
   json j = params_of(request.body);
@@ -232,9 +244,12 @@ std::string encode_error(std::optional<std::int64_t> id, ErrorCode code, std::st
 
 std::string_view to_string(LeaveReason reason) noexcept {
   switch (reason) {
-    case LeaveReason::leave: return "leave";
-    case LeaveReason::timeout: return "timeout";
-    case LeaveReason::meeting_ended: return "meeting_ended";
+    case LeaveReason::leave:
+      return "leave";
+    case LeaveReason::timeout:
+      return "timeout";
+    case LeaveReason::meeting_ended:
+      return "meeting_ended";
   }
   return "leave";
 }
@@ -250,19 +265,26 @@ std::string encode_event(const Event& event) {
                    {"user_id", e.message.user_id}, {"name", e.message.name},
                    {"text", e.message.text},       {"ts", format_timestamp(e.message.ts)}};
         } else if constexpr (std::is_same_v<T, JoinedEvent>) {
-          j = json{{"event", "joined"},   {"meeting_id", e.meeting_id}, {"order_id", e.order_id},
-                   {"user_id", e.user_id}, {"name", e.name},             {"ts", format_timestamp(e.ts)}};
+          j = json{{"event", "joined"},      {"meeting_id", e.meeting_id},
+                   {"order_id", e.order_id}, {"user_id", e.user_id},
+                   {"name", e.name},         {"ts", format_timestamp(e.ts)}};
         } else if constexpr (std::is_same_v<T, LeftEvent>) {
-          j = json{{"event", "left"},      {"meeting_id", e.meeting_id}, {"order_id", e.order_id},
-                   {"user_id", e.user_id}, {"name", e.name},             {"ts", format_timestamp(e.ts)},
+          j = json{{"event", "left"},
+                   {"meeting_id", e.meeting_id},
+                   {"order_id", e.order_id},
+                   {"user_id", e.user_id},
+                   {"name", e.name},
+                   {"ts", format_timestamp(e.ts)},
                    {"reason", to_string(e.reason)}};
         } else if constexpr (std::is_same_v<T, MeetingStartedEvent>) {
-          j = json{{"event", "meeting_started"}, {"meeting_id", e.meeting_id},
-                   {"order_id", e.order_id},     {"title", e.title},
+          j = json{{"event", "meeting_started"},       {"meeting_id", e.meeting_id},
+                   {"order_id", e.order_id},           {"title", e.title},
                    {"from", format_timestamp(e.from)}, {"to", format_timestamp(e.to)}};
         } else if constexpr (std::is_same_v<T, MeetingEndedEvent>) {
-          j = json{{"event", "meeting_ended"}, {"meeting_id", e.meeting_id},
-                   {"order_id", e.order_id},   {"ts", format_timestamp(e.ts)}};
+          j = json{{"event", "meeting_ended"},
+                   {"meeting_id", e.meeting_id},
+                   {"order_id", e.order_id},
+                   {"ts", format_timestamp(e.ts)}};
         }
       },
       event);
@@ -293,7 +315,8 @@ std::optional<ServerFrame> decode_server_frame(std::string_view text) {
         const auto reason = leave_reason_from(j.at("reason").get<std::string>());
         if (!reason) bad("unknown leave reason");
         return ServerFrame{LeftEvent{mid, oid, j.at("user_id").get<std::int64_t>(),
-                                     j.at("name").get<std::string>(), time_field(j, "ts"), *reason}};
+                                     j.at("name").get<std::string>(), time_field(j, "ts"),
+                                     *reason}};
       }
       if (name == "meeting_started")
         return ServerFrame{MeetingStartedEvent{mid, oid, j.at("title").get<std::string>(),
@@ -311,7 +334,8 @@ std::optional<ServerFrame> decode_server_frame(std::string_view text) {
       r.result = j.at("result");
     } else {
       const auto& err = j.at("error");
-      r.code = error_code_from_string(err.at("code").get<std::string>()).value_or(ErrorCode::internal);
+      r.code =
+          error_code_from_string(err.at("code").get<std::string>()).value_or(ErrorCode::internal);
       r.message = err.value("message", "");
     }
     return ServerFrame{std::move(r)};
@@ -321,14 +345,18 @@ std::optional<ServerFrame> decode_server_frame(std::string_view text) {
 }
 
 void to_json(json& j, const UserInfo& v) {
-  j = json{{"user_id", v.user_id}, {"name", v.name}, {"email", v.email},
-           {"age", optional_json(v.age)}, {"gender", optional_json(v.gender)}};
+  j = json{{"user_id", v.user_id},
+           {"name", v.name},
+           {"email", v.email},
+           {"age", optional_json(v.age)},
+           {"gender", optional_json(v.gender)}};
 }
 void from_json(const json& j, UserInfo& v) {
   v.user_id = j.at("user_id").get<std::int64_t>();
   v.name = j.at("name").get<std::string>();
   v.email = j.at("email").get<std::string>();
-  v.age = j.contains("age") && !j["age"].is_null() ? std::optional<int>(j["age"].get<int>()) : std::nullopt;
+  v.age = j.contains("age") && !j["age"].is_null() ? std::optional<int>(j["age"].get<int>())
+                                                   : std::nullopt;
   v.gender = j.contains("gender") && !j["gender"].is_null()
                  ? std::optional<std::string>(j["gender"].get<std::string>())
                  : std::nullopt;
@@ -367,8 +395,11 @@ void from_json(const json& j, Participant& v) {
 }
 
 void to_json(json& j, const ChatMessage& v) {
-  j = json{{"message_id", v.message_id}, {"user_id", v.user_id}, {"name", v.name},
-           {"text", v.text},             {"ts", format_timestamp(v.ts)}};
+  j = json{{"message_id", v.message_id},
+           {"user_id", v.user_id},
+           {"name", v.name},
+           {"text", v.text},
+           {"ts", format_timestamp(v.ts)}};
 }
 void from_json(const json& j, ChatMessage& v) {
   v.message_id = j.at("message_id").get<std::string>();
@@ -388,7 +419,9 @@ void from_json(const json& j, JoinTime& v) {
 }
 
 void to_json(json& j, const MeetingJoinTimes& v) {
-  j = json{{"meeting_id", v.meeting_id}, {"order_id", v.order_id}, {"title", v.title},
+  j = json{{"meeting_id", v.meeting_id},
+           {"order_id", v.order_id},
+           {"title", v.title},
            {"participants", v.participants}};
 }
 void from_json(const json& j, MeetingJoinTimes& v) {

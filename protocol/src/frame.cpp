@@ -47,6 +47,8 @@ void FrameSplitter::compact() {
   start_ = 0;
 }
 
-bool is_blank_line(std::string_view line) { return is_only_whitespace(line); }
+bool is_blank_line(std::string_view line) {
+  return is_only_whitespace(line);
+}
 
 }  // namespace chat::protocol

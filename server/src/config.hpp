@@ -23,7 +23,7 @@ struct Config {
   std::chrono::milliseconds idle_timeout{60000};
   std::chrono::milliseconds grace{10000};
   std::chrono::milliseconds heartbeat{1000};
-  std::size_t dump_batch = 500;             // entries per stream per MySQL transaction
+  std::size_t dump_batch = 500;              // entries per stream per MySQL transaction
   std::size_t max_outbound_bytes = 8 << 20;  // a client that lets more pile up is cut off
   std::string log_level = "info";
 };

@@ -57,19 +57,20 @@ int main(int argc, char** argv) {
                         std::make_unique<Logged>());
     });
 
-    service::ChatService service(io, redis, *commands, *bus, db,
-                                 {config->node_id, config->advertise, config->schedule_poll,
-                                  config->dump_interval, config->dump_batch, config->grace,
-                                  config->heartbeat});
+    service::ChatService service(
+        io, redis, *commands, *bus, db,
+        {config->node_id, config->advertise, config->schedule_poll, config->dump_interval,
+         config->dump_batch, config->grace, config->heartbeat});
     std::optional<net::Listener> listener;
     try {
-      listener.emplace(io,
-                       boost::asio::ip::tcp::endpoint(
-                           boost::asio::ip::make_address(config->listen_host),
-                           static_cast<unsigned short>(config->listen_port)),
-                       service, net::SessionOptions{config->idle_timeout, config->max_outbound_bytes});
+      listener.emplace(
+          io,
+          boost::asio::ip::tcp::endpoint(boost::asio::ip::make_address(config->listen_host),
+                                         static_cast<unsigned short>(config->listen_port)),
+          service, net::SessionOptions{config->idle_timeout, config->max_outbound_bytes});
     } catch (const std::exception& e) {
-      spdlog::critical("cannot listen on {}:{}: {}", config->listen_host, config->listen_port, e.what());
+      spdlog::critical("cannot listen on {}:{}: {}", config->listen_host, config->listen_port,
+                       e.what());
       return 1;
     }
 
@@ -77,8 +78,8 @@ int main(int argc, char** argv) {
     bus->start();
     service.start();
     listener->start();
-    spdlog::info("listening on {}:{} as node {}", config->listen_host, listener->local_endpoint().port(),
-                 config->node_id);
+    spdlog::info("listening on {}:{} as node {}", config->listen_host,
+                 listener->local_endpoint().port(), config->node_id);
 
     boost::asio::signal_set signals(io, SIGINT, SIGTERM);
     signals.async_wait([&](const boost::system::error_code& ec, int signo) {

@@ -47,7 +47,9 @@ void Session::start() {
   boost::asio::co_spawn(ex, watchdog(shared_from_this()), boost::asio::detached);
 }
 
-void Session::deliver(std::shared_ptr<const std::string> frame) { enqueue(std::move(frame)); }
+void Session::deliver(std::shared_ptr<const std::string> frame) {
+  enqueue(std::move(frame));
+}
 
 void Session::enqueue(std::shared_ptr<const std::string> frame) {
   if (closed_ || close_after_flush_) return;
@@ -78,7 +80,8 @@ awaitable<void> Session::reader(std::shared_ptr<Session> /*keeps the session ali
   std::array<char, kReadChunk> buffer;
   try {
     while (!closed_) {
-      const std::size_t n = co_await socket_.async_read_some(boost::asio::buffer(buffer), use_awaitable);
+      const std::size_t n =
+          co_await socket_.async_read_some(boost::asio::buffer(buffer), use_awaitable);
       splitter_.append(std::string_view(buffer.data(), n));
       while (auto frame = splitter_.next()) {
         last_frame_ = std::chrono::steady_clock::now();  // any frame counts, blank ones too
@@ -148,7 +151,8 @@ awaitable<void> Session::watchdog(std::shared_ptr<Session> /*keeps the session a
     co_await idle_timer_.async_wait(boost::asio::redirect_error(use_awaitable, ec));
     if (closed_) break;
     if (std::chrono::steady_clock::now() - last_frame_ >= options_.idle_timeout) {
-      spdlog::info("client {} ({}) silent for {} ms, closing", id_, peer_, options_.idle_timeout.count());
+      spdlog::info("client {} ({}) silent for {} ms, closing", id_, peer_,
+                   options_.idle_timeout.count());
       close();
     }
   }

@@ -19,7 +19,7 @@ namespace chat::net {
 /// Limits of one connection.
 struct SessionOptions {
   std::chrono::milliseconds idle_timeout{60000};  // no frame for this long: closed
-  std::size_t max_outbound_bytes = 8 << 20;        // unsent frames beyond this: closed
+  std::size_t max_outbound_bytes = 8 << 20;       // unsent frames beyond this: closed
 };
 
 /// A client connection. The reader coroutine splits frames, answers them one at a time in
@@ -30,7 +30,8 @@ struct SessionOptions {
 /// holds up anyone else. Kept alive by its coroutines (shared_from_this).
 class Session : public service::Client, public std::enable_shared_from_this<Session> {
  public:
-  Session(boost::asio::ip::tcp::socket socket, service::ChatService& service, SessionOptions options);
+  Session(boost::asio::ip::tcp::socket socket, service::ChatService& service,
+          SessionOptions options);
   ~Session() override;
 
   /// Registers with the service and starts the reader, writer and idle watchdog.

@@ -10,6 +10,7 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <cctype>
 
+#include "service/spawn.hpp"
 #include "store/blocking_pool.hpp"
 #include "store/store_error.hpp"
 
@@ -25,7 +26,8 @@ namespace {
 // Verified when the login names no user, so that an unknown user costs the same time as a
 // wrong password and the two cannot be told apart (PROTOCOL.md: same message either way).
 constexpr const char* kDummyHash =
-    "$argon2id$v=19$m=65536,t=2,p=1$Wh7+aRgXjw1p25bQM61naA$zKhe1JfDVen9ZQo2NBX1wjhR2QgrAh6IXQ2dCrSNy2Q";
+    "$argon2id$v=19$m=65536,t=2,p=1$Wh7+aRgXjw1p25bQM61naA$"
+    "zKhe1JfDVen9ZQo2NBX1wjhR2QgrAh6IXQ2dCrSNy2Q";
 
 constexpr const char* kServerName = "chatd/0.1.0";
 
@@ -33,15 +35,6 @@ std::string ascii_lower(std::string s) {
   std::transform(s.begin(), s.end(), s.begin(),
                  [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
   return s;
-}
-
-void log_failure(std::exception_ptr e, const char* what) {
-  if (!e) return;
-  try {
-    std::rethrow_exception(e);
-  } catch (const std::exception& ex) {
-    spdlog::warn("{}: {}", what, ex.what());
-  }
 }
 
 template <class T>
@@ -80,7 +73,7 @@ void ChatService::start() {
   redis_bus_.subscribe(store::kBusChannel);
   scheduler_.start();
   dumper_.start();
-  boost::asio::co_spawn(io_, heartbeat_loop(), [](std::exception_ptr e) { log_failure(e, "heartbeat"); });
+  spawn_logged(io_, heartbeat_loop(), "heartbeat");
 }
 
 void ChatService::stop() {
@@ -251,10 +244,11 @@ json ChatService::active_meetings(const protocol::UserInfo& user, const store::C
     if (meeting == cat.meetings.end() || !may_attend(meeting->second, user)) continue;
     const auto inst = cat.instances.find(key);
     const auto members = participants_.find(key);
-    out.push_back({key.first, key.second, meeting->second.title, meeting->second.description,
-                   meeting->second.is_public, inst != cat.instances.end() ? inst->second.from : window.from,
-                   inst != cat.instances.end() ? inst->second.to : window.to,
-                   members == participants_.end() ? 0 : static_cast<std::int64_t>(members->second.size())});
+    out.push_back(
+        {key.first, key.second, meeting->second.title, meeting->second.description,
+         meeting->second.is_public, inst != cat.instances.end() ? inst->second.from : window.from,
+         inst != cat.instances.end() ? inst->second.to : window.to,
+         members == participants_.end() ? 0 : static_cast<std::int64_t>(members->second.size())});
   }
   std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) {
     return std::tie(a.from, a.meeting_id) < std::tie(b.from, b.meeting_id);
@@ -263,9 +257,11 @@ json ChatService::active_meetings(const protocol::UserInfo& user, const store::C
 }
 
 awaitable<json> ChatService::join(const protocol::UserInfo& user, const Target& t) {
-  if (!t.active) throw ProtocolError(ErrorCode::meeting_inactive, "the meeting instance is not active");
+  if (!t.active)
+    throw ProtocolError(ErrorCode::meeting_inactive, "the meeting instance is not active");
   const auto r = co_await redis_.join(t.key, user);
-  json result{{"meeting_id", t.key.first}, {"order_id", t.key.second},
+  json result{{"meeting_id", t.key.first},
+              {"order_id", t.key.second},
               {"joined_at", protocol::format_timestamp(r.joined_at)}};
   switch (r.outcome) {
     case store::Outcome::ok:
@@ -275,7 +271,8 @@ awaitable<json> ChatService::join(const protocol::UserInfo& user, const Target& 
     case store::Outcome::already_joined:
       // The first join after a resume within the grace period is how a reconnecting
       // client takes its seat back (PROTOCOL.md "Timeout").
-      if (auto it = resumable_.find(user.user_id); it != resumable_.end() && it->second.erase(t.key)) {
+      if (auto it = resumable_.find(user.user_id);
+          it != resumable_.end() && it->second.erase(t.key)) {
         result["resumed"] = true;
         co_return result;
       }
@@ -289,26 +286,31 @@ awaitable<json> ChatService::join(const protocol::UserInfo& user, const Target& 
 }
 
 awaitable<json> ChatService::leave(const protocol::UserInfo& user, const Target& t) {
-  if (!t.active) throw ProtocolError(ErrorCode::meeting_inactive, "the meeting instance is not active");
+  if (!t.active)
+    throw ProtocolError(ErrorCode::meeting_inactive, "the meeting instance is not active");
   const auto r = co_await redis_.leave(t.key, user.user_id, protocol::LeaveReason::leave);
   if (r.outcome == store::Outcome::inactive)
     throw ProtocolError(ErrorCode::meeting_inactive, "the meeting instance is not active");
   if (r.outcome == store::Outcome::not_joined)
     throw ProtocolError(ErrorCode::not_joined, "not a participant of this meeting");
   resumable_[user.user_id].erase(t.key);
-  co_return json{{"meeting_id", t.key.first}, {"order_id", t.key.second},
+  co_return json{{"meeting_id", t.key.first},
+                 {"order_id", t.key.second},
                  {"left_at", protocol::format_timestamp(r.ts)}};
 }
 
 awaitable<json> ChatService::participants(const Target& t) {
-  if (!t.active) throw ProtocolError(ErrorCode::meeting_inactive, "the meeting instance is not active");
+  if (!t.active)
+    throw ProtocolError(ErrorCode::meeting_inactive, "the meeting instance is not active");
   const auto list = co_await redis_.participants(t.key);
   if (!list) throw ProtocolError(ErrorCode::meeting_inactive, "the meeting instance is not active");
   co_return json{{"participants", *list}};
 }
 
-awaitable<json> ChatService::post(const protocol::UserInfo& user, const Target& t, const std::string& text) {
-  if (!t.active) throw ProtocolError(ErrorCode::meeting_inactive, "the meeting instance is not active");
+awaitable<json> ChatService::post(const protocol::UserInfo& user, const Target& t,
+                                  const std::string& text) {
+  if (!t.active)
+    throw ProtocolError(ErrorCode::meeting_inactive, "the meeting instance is not active");
   const auto r = co_await redis_.post(t.key, user, text);
   if (r.outcome == store::Outcome::inactive)
     throw ProtocolError(ErrorCode::meeting_inactive, "the meeting instance is not active");
@@ -331,9 +333,8 @@ awaitable<json> ChatService::history(const Target& t, std::optional<std::int64_t
     if (!messages.empty()) co_return json{{"messages", messages}};
   }
   // Nothing in Redis for this page: MySQL, the durable home of dumped messages, decides.
-  auto read = db_.run([&](store::MysqlStore& s) {
-    return s.history(t.key.first, t.key.second, user_id, page);
-  });
+  auto read = db_.run(
+      [&](store::MysqlStore& s) { return s.history(t.key.first, t.key.second, user_id, page); });
   auto rows = co_await std::move(read);
   if (state == store::InstanceState::never && rows.empty())
     throw ProtocolError(ErrorCode::meeting_inactive, "the meeting instance never became active");
@@ -349,7 +350,8 @@ awaitable<json> ChatService::join_times(const protocol::UserInfo& user, const st
     const auto list = co_await redis_.participants(key);
     if (!list) continue;  // ended meanwhile
     protocol::MeetingJoinTimes entry{key.first, key.second, meeting->second.title, {}};
-    for (const auto& p : *list) entry.participants.push_back({p.user.user_id, p.user.name, p.joined_at});
+    for (const auto& p : *list)
+      entry.participants.push_back({p.user.user_id, p.user.name, p.joined_at});
     out.push_back(std::move(entry));
   }
   co_return json{{"meetings", out}};
@@ -397,7 +399,7 @@ void ChatService::on_bus_message(const store::RedisReply& push) {
     // must be read after this point (a sync already running is repeated).
     bus_subscribed_ = true;
     resync_needed_ = true;
-    boost::asio::co_spawn(io_, resync(), [](std::exception_ptr e) { log_failure(e, "resync"); });
+    spawn_logged(io_, resync(), "resync");
     return;
   }
   if (kind != "message") return;
@@ -475,7 +477,8 @@ void ChatService::deliver_to_participants(store::InstanceKey key,
   for (const auto user_id : it->second) deliver_to_user(user_id, frame);
 }
 
-void ChatService::deliver_to_user(std::int64_t user_id, const std::shared_ptr<const std::string>& frame) {
+void ChatService::deliver_to_user(std::int64_t user_id,
+                                  const std::shared_ptr<const std::string>& frame) {
   const auto it = clients_by_user_.find(user_id);
   if (it == clients_by_user_.end()) return;
   for (const auto id : it->second)
@@ -531,7 +534,7 @@ void ChatService::start_grace(std::int64_t user_id) {
   auto timer = std::make_unique<boost::asio::steady_timer>(io_, options_.grace);
   timer->async_wait([this, user_id](const boost::system::error_code& ec) {
     if (ec || stopped_) return;
-    boost::asio::co_spawn(io_, time_out(user_id), [](std::exception_ptr e) { log_failure(e, "timeout"); });
+    spawn_logged(io_, time_out(user_id), "timeout");
   });
   grace_timers_[user_id] = std::move(timer);
 }
@@ -576,7 +579,8 @@ awaitable<void> ChatService::heartbeat_loop() {
     }
     heartbeat_timer_.expires_after(options_.heartbeat);
     boost::system::error_code ec;
-    co_await heartbeat_timer_.async_wait(boost::asio::redirect_error(boost::asio::use_awaitable, ec));
+    co_await heartbeat_timer_.async_wait(
+        boost::asio::redirect_error(boost::asio::use_awaitable, ec));
   }
   try {
     co_await redis_.unregister_node(options_.node_id);

@@ -108,9 +108,11 @@ class ChatService {
   void on_bus_message(const store::RedisReply& push);
   void apply_event(const protocol::Event& event);
   void update_state(const protocol::Event& event);
-  void deliver_to_participants(store::InstanceKey key, const std::shared_ptr<const std::string>& frame);
+  void deliver_to_participants(store::InstanceKey key,
+                               const std::shared_ptr<const std::string>& frame);
   void deliver_to_user(std::int64_t user_id, const std::shared_ptr<const std::string>& frame);
-  void deliver_to_audience(std::int64_t meeting_id, const std::shared_ptr<const std::string>& frame);
+  void deliver_to_audience(std::int64_t meeting_id,
+                           const std::shared_ptr<const std::string>& frame);
 
   void cancel_grace(std::int64_t user_id);
   void mark_resumable(std::int64_t user_id);

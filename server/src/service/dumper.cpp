@@ -6,6 +6,7 @@
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
+#include "service/spawn.hpp"
 #include "store/store_error.hpp"
 
 namespace chat::service {
@@ -17,14 +18,7 @@ Dumper::Dumper(boost::asio::io_context& io, store::RedisStore& redis, store::Dat
     : io_(io), redis_(redis), db_(db), interval_(interval), batch_(batch), timer_(io) {}
 
 void Dumper::start() {
-  boost::asio::co_spawn(io_, run(), [](std::exception_ptr e) {
-    if (!e) return;
-    try {
-      std::rethrow_exception(e);
-    } catch (const std::exception& ex) {
-      spdlog::critical("dumper stopped: {}", ex.what());
-    }
-  });
+  spawn_logged(io_, run(), "dumper stopped");
 }
 
 void Dumper::stop() {

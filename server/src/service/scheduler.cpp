@@ -8,6 +8,7 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <limits>
 
+#include "service/spawn.hpp"
 #include "store/store_error.hpp"
 
 namespace chat::service {
@@ -20,14 +21,7 @@ Scheduler::Scheduler(boost::asio::io_context& io, store::RedisStore& redis, stor
     : io_(io), redis_(redis), db_(db), poll_(poll), timer_(io) {}
 
 void Scheduler::start() {
-  boost::asio::co_spawn(io_, run(), [](std::exception_ptr e) {
-    if (!e) return;
-    try {
-      std::rethrow_exception(e);
-    } catch (const std::exception& ex) {
-      spdlog::critical("scheduler stopped: {}", ex.what());
-    }
-  });
+  spawn_logged(io_, run(), "scheduler stopped");
 }
 
 void Scheduler::stop() {
@@ -93,7 +87,8 @@ awaitable<void> Scheduler::reconcile(protocol::UnixMs now) {
   for (const auto& a : active) active_keys.insert(a.key);
 
   for (const auto& [key, inst] : catalog->instances) {
-    if (inst.from > now || now >= inst.to || active_keys.contains(key) || not_startable_.contains(key))
+    if (inst.from > now || now >= inst.to || active_keys.contains(key) ||
+        not_startable_.contains(key))
       continue;
     const auto meeting = catalog->meetings.find(key.first);
     if (meeting == catalog->meetings.end()) continue;

@@ -25,8 +25,8 @@ class Database {
   void join() { pool_.join(); }
 
  private:
-  MysqlStore store_;                    // used only on pool_'s thread
-  boost::asio::thread_pool pool_{1};    // destroyed (joined) before store_
+  MysqlStore store_;                  // used only on pool_'s thread
+  boost::asio::thread_pool pool_{1};  // destroyed (joined) before store_
 };
 
 }  // namespace chat::store

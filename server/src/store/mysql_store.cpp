@@ -21,8 +21,9 @@ using Row = std::vector<std::optional<std::string>>;
 
 // Connector/C error codes that mean the server is unreachable or the connection broke.
 bool is_connection_error(unsigned code) {
-  return code == CR_CONNECTION_ERROR || code == CR_CONN_HOST_ERROR || code == CR_SERVER_GONE_ERROR ||
-         code == CR_SERVER_LOST || code == CR_SERVER_LOST_EXTENDED || code == CR_UNKNOWN_HOST ||
+  return code == CR_CONNECTION_ERROR || code == CR_CONN_HOST_ERROR ||
+         code == CR_SERVER_GONE_ERROR || code == CR_SERVER_LOST ||
+         code == CR_SERVER_LOST_EXTENDED || code == CR_UNKNOWN_HOST ||
          code == 1927 /* ER_CONNECTION_KILLED */ || code == 1053 /* ER_SERVER_SHUTDOWN */;
 }
 
@@ -132,8 +133,9 @@ std::vector<Row> query(MYSQL* db, std::string_view sql, const std::vector<Param>
   return st.fetch_all();
 }
 
-
-std::int64_t to_int(const std::optional<std::string>& v) { return v ? std::stoll(*v) : 0; }
+std::int64_t to_int(const std::optional<std::string>& v) {
+  return v ? std::stoll(*v) : 0;
+}
 
 std::string ascii_lower(std::string s) {
   std::transform(s.begin(), s.end(), s.begin(),
@@ -183,7 +185,9 @@ protocol::UnixMs from_mysql_datetime(const std::string& text) {
 
 MysqlStore::MysqlStore(MysqlOptions options) : options_(std::move(options)) {}
 
-MysqlStore::~MysqlStore() { disconnect(); }
+MysqlStore::~MysqlStore() {
+  disconnect();
+}
 
 void MysqlStore::disconnect() {
   if (db_ != nullptr) mysql_close(db_);
@@ -198,21 +202,22 @@ MYSQL* MysqlStore::connection() {
   mysql_options(db, MYSQL_OPT_READ_TIMEOUT, &options_.io_timeout_s);
   mysql_options(db, MYSQL_OPT_WRITE_TIMEOUT, &options_.io_timeout_s);
   mysql_options(db, MYSQL_SET_CHARSET_NAME, "utf8mb4");
-  if (mysql_real_connect(db, options_.host.c_str(), options_.user.c_str(), options_.password.c_str(),
-                         options_.database.c_str(), static_cast<unsigned>(options_.port), nullptr,
-                         0) == nullptr) {
+  if (mysql_real_connect(db, options_.host.c_str(), options_.user.c_str(),
+                         options_.password.c_str(), options_.database.c_str(),
+                         static_cast<unsigned>(options_.port), nullptr, 0) == nullptr) {
     const std::string message = mysql_error(db);
     const unsigned code = mysql_errno(db);
     mysql_close(db);
     // Any failure to connect (refused, access denied, unknown database) leaves chatd
     // without its system of record: report the store as unavailable.
-    spdlog::warn("mysql: connect to {}:{} failed ({}): {}", options_.host, options_.port, code, message);
+    spdlog::warn("mysql: connect to {}:{} failed ({}): {}", options_.host, options_.port, code,
+                 message);
     throw StoreUnavailable("MySQL: " + message);
   }
   // Read committed: each catalog refresh sees the latest committed schedule. UTC: DATETIME
   // values are UTC by contract (SCHEMA.md), so no session time zone may shift them.
-  for (const char* sql : {"SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED",
-                          "SET time_zone = '+00:00'"}) {
+  for (const char* sql :
+       {"SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED", "SET time_zone = '+00:00'"}) {
     if (mysql_query(db, sql) != 0) {
       const std::string message = mysql_error(db);
       mysql_close(db);
@@ -252,8 +257,8 @@ std::optional<LoginRecord> MysqlStore::find_login(const std::string& login) {
 
 std::optional<protocol::UserInfo> MysqlStore::find_user(std::int64_t user_id) {
   return with_retry([&](MYSQL* db) -> std::optional<protocol::UserInfo> {
-    const auto rows =
-        query(db, "SELECT user_id, name, email, age, gender FROM user WHERE user_id = ?", {user_id});
+    const auto rows = query(
+        db, "SELECT user_id, name, email, age, gender FROM user WHERE user_id = ?", {user_id});
     if (rows.empty()) return std::nullopt;
     return user_from(rows[0]);
   });
@@ -262,8 +267,10 @@ std::optional<protocol::UserInfo> MysqlStore::find_user(std::int64_t user_id) {
 Catalog MysqlStore::load_catalog() {
   return with_retry([&](MYSQL* db) {
     Catalog catalog;
-    if (mysql_query(db, "START TRANSACTION READ ONLY") != 0) fail(mysql_errno(db), mysql_error(db), "begin");
-    for (const auto& r : query(db, "SELECT meeting_id, title, description, is_public FROM meeting", {})) {
+    if (mysql_query(db, "START TRANSACTION READ ONLY") != 0)
+      fail(mysql_errno(db), mysql_error(db), "begin");
+    for (const auto& r :
+         query(db, "SELECT meeting_id, title, description, is_public FROM meeting", {})) {
       MeetingRecord m;
       m.meeting_id = to_int(r[0]);
       m.title = r[1].value_or("");
@@ -294,17 +301,19 @@ void MysqlStore::write_dump(const std::vector<DumpedMessage>& messages,
   with_retry([&](MYSQL* db) {
     if (mysql_query(db, "START TRANSACTION") != 0) fail(mysql_errno(db), mysql_error(db), "begin");
     if (!messages.empty()) {
-      Statement st(db,
-                   "INSERT INTO message (meeting_id, order_id, message_id, user_id, name, text, ts) "
-                   "VALUES (?, ?, ?, ?, ?, ?, ?) ON DUPLICATE KEY UPDATE message_id = message_id");
+      Statement st(
+          db,
+          "INSERT INTO message (meeting_id, order_id, message_id, user_id, name, text, ts) "
+          "VALUES (?, ?, ?, ?, ?, ?, ?) ON DUPLICATE KEY UPDATE message_id = message_id");
       for (const auto& m : messages)
         st.execute({m.meeting_id, m.order_id, m.message.message_id, m.message.user_id,
                     m.message.name, m.message.text, to_mysql_datetime(m.message.ts)});
     }
     if (!events.empty()) {
-      Statement st(db,
-                   "INSERT INTO event_log (user_id, meeting_id, order_id, event_type, ts, redis_id) "
-                   "VALUES (?, ?, ?, ?, ?, ?) ON DUPLICATE KEY UPDATE event_id = event_id");
+      Statement st(
+          db,
+          "INSERT INTO event_log (user_id, meeting_id, order_id, event_type, ts, redis_id) "
+          "VALUES (?, ?, ?, ?, ?, ?) ON DUPLICATE KEY UPDATE event_id = event_id");
       for (const auto& e : events)
         st.execute({e.user_id, e.meeting_id, e.order_id, std::int64_t{e.event_type},
                     to_mysql_datetime(e.ts), e.redis_id});

@@ -99,7 +99,8 @@ class MysqlStore {
 
   /// Writes a batch in one transaction. Rows already present (same message key or same
   /// event redis_id) are left alone, so a repeated batch changes nothing.
-  void write_dump(const std::vector<DumpedMessage>& messages, const std::vector<DumpedEvent>& events);
+  void write_dump(const std::vector<DumpedMessage>& messages,
+                  const std::vector<DumpedEvent>& events);
 
   /// Dumped messages of an instance, paged as the `messages` op pages (oldest first);
   /// user_id restricts to one user's messages (`user_messages`).

@@ -4,8 +4,8 @@
 #include <hiredis/hiredis.h>
 #include <spdlog/spdlog.h>
 
-#include <boost/asio/post.hpp>
 #include <boost/asio/posix/stream_descriptor.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
 #include "store/store_error.hpp"
@@ -62,7 +62,7 @@ class AsioAdapter : public std::enable_shared_from_this<AsioAdapter> {
     ac_ = nullptr;
     boost::system::error_code ignored;
     fd_.cancel(ignored);
-    fd_.release();  // hiredis closes the fd itself in redisFree
+    fd_.release();                 // hiredis closes the fd itself in redisFree
     auto keep = std::move(self_);  // released when this call returns
   }
 

@@ -1,10 +1,9 @@
 #include "store/redis_store.hpp"
 
-#include <nlohmann/json.hpp>
-
 #include <algorithm>
 #include <cinttypes>
 #include <cstdio>
+#include <nlohmann/json.hpp>
 #include <stdexcept>
 
 #include "chat/protocol/codec.hpp"
@@ -13,8 +12,8 @@
 namespace chat::store {
 namespace {
 
-using nlohmann::json;
 using boost::asio::awaitable;
+using nlohmann::json;
 
 // The function library. Each function checks the instance state, changes it, appends to
 // the event/message stream and publishes the event, atomically. Numbers travel as
@@ -135,15 +134,22 @@ std::string user_stream(InstanceKey k, std::int64_t user_id) {
 const std::string kActive = "chat:active";
 const std::string kPending = "chat:dump:pending";
 const std::string kNodes = "chat:nodes";
-std::string node_key(const std::string& node) { return "chat:node:" + node; }
-std::string node_users_key(const std::string& node) { return "chat:node:" + node + ":users"; }
-
-[[noreturn]] void unexpected(const RedisReply& r, std::string_view what) {
-  throw std::runtime_error("unexpected Redis reply to " + std::string(what) + ": " +
-                           (r.is_error() ? r.str : "type " + std::to_string(static_cast<int>(r.type))));
+std::string node_key(const std::string& node) {
+  return "chat:node:" + node;
+}
+std::string node_users_key(const std::string& node) {
+  return "chat:node:" + node + ":users";
 }
 
-std::int64_t to_i64(const std::string& s) { return std::stoll(s); }
+[[noreturn]] void unexpected(const RedisReply& r, std::string_view what) {
+  throw std::runtime_error(
+      "unexpected Redis reply to " + std::string(what) + ": " +
+      (r.is_error() ? r.str : "type " + std::to_string(static_cast<int>(r.type))));
+}
+
+std::int64_t to_i64(const std::string& s) {
+  return std::stoll(s);
+}
 
 Outcome outcome_of(const std::string& status) {
   if (status == "ok") return Outcome::ok;
@@ -174,11 +180,21 @@ void for_each_entry(const RedisReply& reply, Fn&& fn) {
   }
 }
 
+// A message stream entry (fields u, n, t) as the protocol shows it.
+template <class Field>
+protocol::ChatMessage message_of(const std::string& id, Field&& field) {
+  const std::string* u = field("u");
+  const std::string* n = field("n");
+  const std::string* t = field("t");
+  if (!u || !n || !t) throw std::runtime_error("message entry without fields");
+  return {message_id_from_stream_id(id), to_i64(*u), *n, *t, stream_id_ms(id)};
+}
+
 // Entries after cursor (exclusive), at most count, oldest first.
 std::vector<std::string> xrange_after(const std::string& stream, const std::string& cursor,
                                       std::size_t count) {
-  return {"XRANGE", stream, cursor.empty() ? "-" : "(" + cursor, "+", "COUNT",
-          std::to_string(count)};
+  return {"XRANGE", stream,  cursor.empty() ? "-" : "(" + cursor,
+          "+",      "COUNT", std::to_string(count)};
 }
 
 }  // namespace
@@ -222,20 +238,26 @@ std::optional<protocol::Event> parse_bus_event(const std::string& payload) {
     }
     if (kind == "joined")
       return protocol::JoinedEvent{m, o, to_i64(j.at("u").get<std::string>()),
-                                   j.at("n").get<std::string>(), to_i64(j.at("ts").get<std::string>())};
+                                   j.at("n").get<std::string>(),
+                                   to_i64(j.at("ts").get<std::string>())};
     if (kind == "left") {
       const auto reason = j.at("reason").get<std::string>();
       const auto r = reason == "timeout"         ? protocol::LeaveReason::timeout
                      : reason == "meeting_ended" ? protocol::LeaveReason::meeting_ended
                                                  : protocol::LeaveReason::leave;
-      return protocol::LeftEvent{m, o, to_i64(j.at("u").get<std::string>()), j.at("n").get<std::string>(),
-                                 to_i64(j.at("ts").get<std::string>()), r};
+      return protocol::LeftEvent{m,
+                                 o,
+                                 to_i64(j.at("u").get<std::string>()),
+                                 j.at("n").get<std::string>(),
+                                 to_i64(j.at("ts").get<std::string>()),
+                                 r};
     }
     if (kind == "started")
       return protocol::MeetingStartedEvent{m, o, j.at("title").get<std::string>(),
                                            to_i64(j.at("from").get<std::string>()),
                                            to_i64(j.at("to").get<std::string>())};
-    if (kind == "ended") return protocol::MeetingEndedEvent{m, o, to_i64(j.at("ts").get<std::string>())};
+    if (kind == "ended")
+      return protocol::MeetingEndedEvent{m, o, to_i64(j.at("ts").get<std::string>())};
   } catch (const std::exception&) {
     return std::nullopt;
   }
@@ -255,26 +277,59 @@ const std::string& function_library() {
 
 awaitable<bool> RedisStore::activate(const InstanceRecord& inst, const std::string& title) {
   const InstanceKey k{inst.meeting_id, inst.order_id};
-  std::vector<std::string> args1{"FCALL", "chat_activate", "3", key(k, "state"), key(k, "meta"), kActive,
-                                inst_name(k), std::to_string(k.first), std::to_string(k.second),
-                                std::to_string(inst.from), std::to_string(inst.to), title, kBusChannel};
+  std::vector<std::string> args1{"FCALL",
+                                 "chat_activate",
+                                 "3",
+                                 key(k, "state"),
+                                 key(k, "meta"),
+                                 kActive,
+                                 inst_name(k),
+                                 std::to_string(k.first),
+                                 std::to_string(k.second),
+                                 std::to_string(inst.from),
+                                 std::to_string(inst.to),
+                                 title,
+                                 kBusChannel};
   const auto r = co_await call(args1);
   co_return r.integer == 1;
 }
 
 awaitable<bool> RedisStore::end(InstanceKey k, protocol::UnixMs ts) {
-  std::vector<std::string> args2{"FCALL", "chat_end", "6", key(k, "state"), key(k, "p"), key(k, "pz"),
-                                key(k, "ev"), kActive, kPending, inst_name(k), std::to_string(k.first),
-                                std::to_string(k.second), std::to_string(ts), kBusChannel};
+  std::vector<std::string> args2{"FCALL",
+                                 "chat_end",
+                                 "6",
+                                 key(k, "state"),
+                                 key(k, "p"),
+                                 key(k, "pz"),
+                                 key(k, "ev"),
+                                 kActive,
+                                 kPending,
+                                 inst_name(k),
+                                 std::to_string(k.first),
+                                 std::to_string(k.second),
+                                 std::to_string(ts),
+                                 kBusChannel};
   const auto r = co_await call(args2);
   co_return r.integer == 1;
 }
 
 awaitable<JoinOutcome> RedisStore::join(InstanceKey k, const protocol::UserInfo& user) {
-  std::vector<std::string> args3{"FCALL", "chat_join", "6", key(k, "state"), key(k, "p"), key(k, "pz"),
-                                key(k, "ev"), kPending, key(k, "jseq"), inst_name(k),
-                                std::to_string(k.first), std::to_string(k.second),
-                                std::to_string(user.user_id), user.name, json(user).dump(), kBusChannel};
+  std::vector<std::string> args3{"FCALL",
+                                 "chat_join",
+                                 "6",
+                                 key(k, "state"),
+                                 key(k, "p"),
+                                 key(k, "pz"),
+                                 key(k, "ev"),
+                                 kPending,
+                                 key(k, "jseq"),
+                                 inst_name(k),
+                                 std::to_string(k.first),
+                                 std::to_string(k.second),
+                                 std::to_string(user.user_id),
+                                 user.name,
+                                 json(user).dump(),
+                                 kBusChannel};
   const auto r = co_await call(args3);
   if (!r.is_array() || r.elements.empty()) unexpected(r, "chat_join");
   JoinOutcome out{outcome_of(r.elements[0].str), 0};
@@ -285,10 +340,21 @@ awaitable<JoinOutcome> RedisStore::join(InstanceKey k, const protocol::UserInfo&
 awaitable<LeaveOutcome> RedisStore::leave(InstanceKey k, std::int64_t user_id,
                                           protocol::LeaveReason reason) {
   const char* type = reason == protocol::LeaveReason::timeout ? "3" : "2";
-  std::vector<std::string> args4{"FCALL", "chat_leave", "5", key(k, "state"), key(k, "p"), key(k, "pz"),
-                                key(k, "ev"), kPending, inst_name(k), std::to_string(k.first),
-                                std::to_string(k.second), std::to_string(user_id), type,
-                                std::string(protocol::to_string(reason)), kBusChannel};
+  std::vector<std::string> args4{"FCALL",
+                                 "chat_leave",
+                                 "5",
+                                 key(k, "state"),
+                                 key(k, "p"),
+                                 key(k, "pz"),
+                                 key(k, "ev"),
+                                 kPending,
+                                 inst_name(k),
+                                 std::to_string(k.first),
+                                 std::to_string(k.second),
+                                 std::to_string(user_id),
+                                 type,
+                                 std::string(protocol::to_string(reason)),
+                                 kBusChannel};
   const auto r = co_await call(args4);
   if (!r.is_array() || r.elements.empty()) unexpected(r, "chat_leave");
   LeaveOutcome out{outcome_of(r.elements[0].str), 0};
@@ -298,10 +364,21 @@ awaitable<LeaveOutcome> RedisStore::leave(InstanceKey k, std::int64_t user_id,
 
 awaitable<PostOutcome> RedisStore::post(InstanceKey k, const protocol::UserInfo& user,
                                         const std::string& text) {
-  std::vector<std::string> args5{"FCALL", "chat_post", "5", key(k, "state"), key(k, "p"), key(k, "msgs"),
-                                user_stream(k, user.user_id), kPending, inst_name(k),
-                                std::to_string(k.first), std::to_string(k.second),
-                                std::to_string(user.user_id), user.name, text, kBusChannel};
+  std::vector<std::string> args5{"FCALL",
+                                 "chat_post",
+                                 "5",
+                                 key(k, "state"),
+                                 key(k, "p"),
+                                 key(k, "msgs"),
+                                 user_stream(k, user.user_id),
+                                 kPending,
+                                 inst_name(k),
+                                 std::to_string(k.first),
+                                 std::to_string(k.second),
+                                 std::to_string(user.user_id),
+                                 user.name,
+                                 text,
+                                 kBusChannel};
   const auto r = co_await call(args5);
   if (!r.is_array() || r.elements.empty()) unexpected(r, "chat_post");
   PostOutcome out{outcome_of(r.elements[0].str), {}, 0};
@@ -312,9 +389,10 @@ awaitable<PostOutcome> RedisStore::post(InstanceKey k, const protocol::UserInfo&
   co_return out;
 }
 
-awaitable<std::optional<std::vector<protocol::Participant>>> RedisStore::participants(InstanceKey k) {
-  std::vector<std::string> args{"FCALL_RO", "chat_participants", "3", key(k, "state"), key(k, "p"),
-                                key(k, "pz")};
+awaitable<std::optional<std::vector<protocol::Participant>>> RedisStore::participants(
+    InstanceKey k) {
+  std::vector<std::string> args{"FCALL_RO",      "chat_participants", "3",
+                                key(k, "state"), key(k, "p"),         key(k, "pz")};
   const auto r = co_await call(args);
   if (!r.is_array() || r.elements.empty()) unexpected(r, "chat_participants");
   if (r.elements[0].str != "ok") co_return std::nullopt;
@@ -337,9 +415,8 @@ awaitable<InstanceState> RedisStore::state(InstanceKey k) {
   co_return r.str == "active" ? InstanceState::active : InstanceState::ended;
 }
 
-awaitable<std::vector<protocol::ChatMessage>> RedisStore::messages(InstanceKey k,
-                                                                   std::optional<std::int64_t> user_id,
-                                                                   const protocol::Page& page) {
+awaitable<std::vector<protocol::ChatMessage>> RedisStore::messages(
+    InstanceKey k, std::optional<std::int64_t> user_id, const protocol::Page& page) {
   const std::string stream = user_id ? user_stream(k, *user_id) : key(k, "msgs");
   const std::string count = std::to_string(page.limit);
   RedisReply r;
@@ -359,13 +436,8 @@ awaitable<std::vector<protocol::ChatMessage>> RedisStore::messages(InstanceKey k
     r = co_await call(args9);
   }
   std::vector<protocol::ChatMessage> out;
-  for_each_entry(r, [&](const std::string& id, auto field) {
-    const std::string* u = field("u");
-    const std::string* n = field("n");
-    const std::string* t = field("t");
-    if (!u || !n || !t) throw std::runtime_error("message entry without fields");
-    out.push_back({message_id_from_stream_id(id), to_i64(*u), *n, *t, stream_id_ms(id)});
-  });
+  for_each_entry(r,
+                 [&](const std::string& id, auto field) { out.push_back(message_of(id, field)); });
   if (newest_first) std::reverse(out.begin(), out.end());
   co_return out;
 }
@@ -401,8 +473,14 @@ awaitable<std::vector<ActiveInstance>> RedisStore::active_instances() {
 
 awaitable<void> RedisStore::heartbeat(const protocol::NodeInfo& node,
                                       const std::vector<std::int64_t>& users, std::int64_t ttl_ms) {
-  std::vector<std::string> args{"FCALL", "chat_heartbeat", "3", node_key(node.node), kNodes,
-                                node_users_key(node.node), node.node, json(node).dump(),
+  std::vector<std::string> args{"FCALL",
+                                "chat_heartbeat",
+                                "3",
+                                node_key(node.node),
+                                kNodes,
+                                node_users_key(node.node),
+                                node.node,
+                                json(node).dump(),
                                 std::to_string(ttl_ms)};
   for (auto u : users) args.push_back(std::to_string(u));
   co_await call(args);
@@ -482,12 +560,7 @@ awaitable<DumpBatch> RedisStore::read_dump_batch(InstanceKey k, std::size_t max_
   const auto msgs_args = xrange_after(key(k, "msgs"), batch.messages_cursor, max_entries);
   const auto msgs = co_await call(msgs_args);
   for_each_entry(msgs, [&](const std::string& id, auto field) {
-    const std::string* u = field("u");
-    const std::string* n = field("n");
-    const std::string* t = field("t");
-    if (!u || !n || !t) throw std::runtime_error("message entry without fields");
-    batch.messages.push_back({k.first, k.second,
-                              {message_id_from_stream_id(id), to_i64(*u), *n, *t, stream_id_ms(id)}});
+    batch.messages.push_back({k.first, k.second, message_of(id, field)});
     batch.messages_cursor = id;
   });
   const auto evs_args = xrange_after(key(k, "ev"), batch.events_cursor, max_entries);

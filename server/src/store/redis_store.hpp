@@ -110,11 +110,11 @@ class RedisStore {
 
   /// Removes a participant: reason leave logs type 2, timeout logs type 3; publishes left.
   boost::asio::awaitable<LeaveOutcome> leave(InstanceKey key, std::int64_t user_id,
-                                            protocol::LeaveReason reason);
+                                             protocol::LeaveReason reason);
 
   /// Appends a chat message of a participant and publishes it.
   boost::asio::awaitable<PostOutcome> post(InstanceKey key, const protocol::UserInfo& user,
-                                          const std::string& text);
+                                           const std::string& text);
 
   /// Participants in join order; nullopt when the instance is not active.
   boost::asio::awaitable<std::optional<std::vector<protocol::Participant>>> participants(

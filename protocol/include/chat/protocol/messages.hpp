@@ -36,16 +36,37 @@ struct Page {
   int limit = kDefaultPageLimit;
 };
 
-struct HelloRequest { std::optional<std::string> client; };
+struct HelloRequest {
+  std::optional<std::string> client;
+};
 struct PingRequest {};
-struct LoginRequest { std::string user; std::string password; };
+struct LoginRequest {
+  std::string user;
+  std::string password;
+};
 struct ActiveMeetingsRequest {};
-struct JoinRequest { InstanceRef instance; };
-struct LeaveRequest { InstanceRef instance; };
-struct ParticipantsRequest { InstanceRef instance; };
-struct PostRequest { InstanceRef instance; std::string text; };
-struct MessagesRequest { InstanceRef instance; Page page; };
-struct UserMessagesRequest { InstanceRef instance; std::int64_t user_id = 0; Page page; };
+struct JoinRequest {
+  InstanceRef instance;
+};
+struct LeaveRequest {
+  InstanceRef instance;
+};
+struct ParticipantsRequest {
+  InstanceRef instance;
+};
+struct PostRequest {
+  InstanceRef instance;
+  std::string text;
+};
+struct MessagesRequest {
+  InstanceRef instance;
+  Page page;
+};
+struct UserMessagesRequest {
+  InstanceRef instance;
+  std::int64_t user_id = 0;
+  Page page;
+};
 struct JoinTimesRequest {};
 struct NodesRequest {};
 
