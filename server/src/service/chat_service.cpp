@@ -60,7 +60,7 @@ ChatService::ChatService(boost::asio::io_context& io, store::RedisStore& redis,
       redis_bus_(redis_bus),
       db_(db),
       options_(std::move(options)),
-      scheduler_(io, redis, db, options_.schedule_poll),
+      scheduler_(io, redis, db, options_.schedule_poll, options_.node_id, options_.heartbeat),
       dumper_(io, redis, db, options_.dump_interval, options_.dump_batch),
       heartbeat_timer_(io) {}
 
@@ -572,6 +572,11 @@ awaitable<void> ChatService::heartbeat_loop() {
       const protocol::NodeInfo me{options_.node_id, options_.advertise,
                                   static_cast<std::int64_t>(clients_.size())};
       co_await redis_.heartbeat(me, users, 3 * options_.heartbeat.count());
+      if (scheduler_.holds_lease()) {
+        co_await time_out_absent();
+      } else {
+        absent_since_.clear();
+      }
     } catch (const store::StoreUnavailable&) {
       // Logged by the Redis connection; retried next beat.
     } catch (const std::exception& e) {
@@ -586,6 +591,33 @@ awaitable<void> ChatService::heartbeat_loop() {
     co_await redis_.unregister_node(options_.node_id);
   } catch (const std::exception&) {
     // Best effort: the heartbeat key expires on its own.
+  }
+}
+
+awaitable<void> ChatService::time_out_absent() {
+  // Participants not logged in on any live node, e.g. because their node died: after the
+  // grace period (counted from when this node first saw them absent) they are timed out.
+  // Nodes time out their own users with precise grace timers; this sweep, run by the
+  // lease holder only, covers users whose node is gone. Both paths are idempotent.
+  const auto present = co_await redis_.present_users();
+  const auto now = std::chrono::steady_clock::now();
+  std::unordered_map<std::int64_t, std::chrono::steady_clock::time_point> still_absent;
+  std::vector<std::pair<store::InstanceKey, std::int64_t>> due;
+  for (const auto& [key, members] : participants_) {
+    for (const auto user : members) {
+      if (present.contains(user) || clients_by_user_.contains(user)) continue;
+      const auto seen = absent_since_.find(user);
+      const auto since = seen == absent_since_.end() ? now : seen->second;
+      still_absent.emplace(user, since);
+      if (now - since >= options_.grace) due.emplace_back(key, user);
+    }
+  }
+  absent_since_ = std::move(still_absent);
+  for (const auto& [key, user] : due) {
+    const auto r = co_await redis_.leave(key, user, protocol::LeaveReason::timeout);
+    if (r.outcome == store::Outcome::ok)
+      spdlog::info("user {} (no live connection on any node) timed out of meeting {} instance {}",
+                   user, key.first, key.second);
   }
 }
 

@@ -123,6 +123,7 @@ class ChatService {
   boost::asio::awaitable<void> heartbeat_loop();
   boost::asio::awaitable<void> resync();
   boost::asio::awaitable<void> ensure_synced();
+  boost::asio::awaitable<void> time_out_absent();
 
   boost::asio::io_context& io_;
   store::RedisStore& redis_;
@@ -143,6 +144,8 @@ class ChatService {
   std::map<store::InstanceKey, std::set<std::int64_t>> participants_;
   std::unordered_map<std::int64_t, std::unique_ptr<boost::asio::steady_timer>> grace_timers_;
   std::unordered_map<std::int64_t, std::set<store::InstanceKey>> resumable_;
+  // Lease holder only: when each participant was first seen with no live connection.
+  std::unordered_map<std::int64_t, std::chrono::steady_clock::time_point> absent_since_;
   bool resync_needed_ = true;
   bool syncing_ = false;
   bool sync_again_ = false;

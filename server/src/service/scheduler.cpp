@@ -17,16 +17,57 @@ using boost::asio::awaitable;
 using boost::asio::use_awaitable;
 
 Scheduler::Scheduler(boost::asio::io_context& io, store::RedisStore& redis, store::Database& db,
-                     std::chrono::milliseconds poll)
-    : io_(io), redis_(redis), db_(db), poll_(poll), timer_(io) {}
+                     std::chrono::milliseconds poll, std::string node_id,
+                     std::chrono::milliseconds heartbeat)
+    : io_(io),
+      redis_(redis),
+      db_(db),
+      poll_(poll),
+      node_id_(std::move(node_id)),
+      heartbeat_(heartbeat),
+      timer_(io),
+      lease_timer_(io) {}
 
 void Scheduler::start() {
   spawn_logged(io_, run(), "scheduler stopped");
+  spawn_logged(io_, lease_loop(), "scheduler lease stopped");
 }
 
 void Scheduler::stop() {
   stopped_ = true;
   timer_.cancel();
+  lease_timer_.cancel();
+}
+
+awaitable<void> Scheduler::lease_loop() {
+  const auto ttl = 3 * heartbeat_.count();
+  while (!stopped_) {
+    try {
+      const bool held = token_.has_value();
+      token_ = co_await redis_.acquire_lease(node_id_, token_.value_or(""), ttl);
+      if (token_ && !held) {
+        spdlog::info("scheduler lease taken (fencing token {})", *token_);
+        timer_.cancel();  // reconcile now: instances may be due since the last holder died
+      } else if (!token_ && held) {
+        spdlog::warn("scheduler lease lost to another node");
+      }
+    } catch (const store::StoreUnavailable&) {
+      // Keep the token: calls are fenced, and the lease expires if Redis stays away.
+    } catch (const std::exception& e) {
+      spdlog::error("scheduler lease: {}", e.what());
+    }
+    lease_timer_.expires_after(heartbeat_);
+    boost::system::error_code ec;
+    co_await lease_timer_.async_wait(boost::asio::redirect_error(use_awaitable, ec));
+  }
+  if (token_) {
+    try {
+      co_await redis_.release_lease(holder());  // a clean stop hands over at once
+    } catch (const std::exception&) {
+      // It expires on its own.
+    }
+    token_.reset();
+  }
 }
 
 awaitable<std::shared_ptr<const store::Catalog>> Scheduler::refresh() {
@@ -57,7 +98,10 @@ awaitable<void> Scheduler::run() {
     if (catalog_) {
       const auto now = protocol::now_ms();
       try {
-        co_await reconcile(now);
+        if (token_) co_await reconcile(now);
+      } catch (const store::LeaseLost&) {
+        spdlog::warn("scheduler lease lost to another node");
+        token_.reset();
       } catch (const store::StoreUnavailable& e) {
         spdlog::debug("scheduler: Redis unavailable: {}", e.what());
       } catch (const std::exception& e) {
@@ -92,7 +136,7 @@ awaitable<void> Scheduler::reconcile(protocol::UnixMs now) {
       continue;
     const auto meeting = catalog->meetings.find(key.first);
     if (meeting == catalog->meetings.end()) continue;
-    if (co_await redis_.activate(inst, meeting->second.title)) {
+    if (co_await redis_.activate(inst, meeting->second.title, holder())) {
       spdlog::info("meeting {} instance {} started", key.first, key.second);
     } else {
       not_startable_.insert(key);
@@ -103,7 +147,7 @@ awaitable<void> Scheduler::reconcile(protocol::UnixMs now) {
     if (it != catalog->instances.end() && now < it->second.to) continue;
     // Deleted (end now) or past its `to` (end at `to`, also when `to` was moved back).
     const protocol::UnixMs ts = it == catalog->instances.end() ? now : it->second.to;
-    if (co_await redis_.end(a.key, ts))
+    if (co_await redis_.end(a.key, ts, holder()))
       spdlog::info("meeting {} instance {} ended", a.key.first, a.key.second);
   }
 }

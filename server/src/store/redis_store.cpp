@@ -21,8 +21,32 @@ using nlohmann::json;
 constexpr const char* kFunctions = R"LUA(#!lua name=chat
 local function ms_of(id) return string.match(id, '^(%d+)') end
 
--- KEYS state meta active; ARGV inst m o from to title channel
+-- The scheduler lease: KEYS lease epoch; ARGV node ttl token-or-empty. Renews a lease this
+-- node holds with that token, or takes a free one with a new fencing token (epoch + 1).
+-- Returns the token, or false when another node holds it.
+redis.register_function('chat_lease', function(keys, args)
+  local cur = redis.call('GET', keys[1])
+  if cur then
+    if args[3] ~= '' and cur == args[1] .. ':' .. args[3] then
+      redis.call('PEXPIRE', keys[1], args[2])
+      return args[3]
+    end
+    return false
+  end
+  local token = tostring(redis.call('INCR', keys[2]))
+  redis.call('SET', keys[1], args[1] .. ':' .. token, 'PX', args[2])
+  return token
+end)
+
+-- KEYS lease; ARGV holder ("node:token"): gives a held lease up (clean shutdown).
+redis.register_function('chat_lease_release', function(keys, args)
+  if redis.call('GET', keys[1]) == args[1] then redis.call('DEL', keys[1]) end
+  return 1
+end)
+
+-- KEYS state meta active lease; ARGV inst m o from to title channel holder
 redis.register_function('chat_activate', function(keys, args)
+  if redis.call('GET', keys[4]) ~= args[8] then return -1 end  -- fenced: not the holder
   if not redis.call('SET', keys[1], 'active', 'NX') then return 0 end
   redis.call('HSET', keys[2], 'from', args[4], 'to', args[5])
   redis.call('HSET', keys[3], args[1], args[4] .. ':' .. args[5])
@@ -31,8 +55,9 @@ redis.register_function('chat_activate', function(keys, args)
   return 1
 end)
 
--- KEYS state p pz ev active pending; ARGV inst m o ts channel
+-- KEYS state p pz ev active pending lease; ARGV inst m o ts channel holder
 redis.register_function('chat_end', function(keys, args)
+  if redis.call('GET', keys[7]) ~= args[6] then return -1 end  -- fenced: not the holder
   if redis.call('GET', keys[1]) ~= 'active' then return 0 end
   redis.call('SET', keys[1], 'ended')
   local uids = redis.call('ZRANGE', keys[3], 0, -1)
@@ -134,6 +159,8 @@ std::string user_stream(InstanceKey k, std::int64_t user_id) {
 const std::string kActive = "chat:active";
 const std::string kPending = "chat:dump:pending";
 const std::string kNodes = "chat:nodes";
+const std::string kLease = "chat:scheduler:lease";
+const std::string kLeaseEpoch = "chat:scheduler:epoch";
 std::string node_key(const std::string& node) {
   return "chat:node:" + node;
 }
@@ -275,41 +302,78 @@ const std::string& function_library() {
   return library;
 }
 
-awaitable<bool> RedisStore::activate(const InstanceRecord& inst, const std::string& title) {
+awaitable<std::optional<std::string>> RedisStore::acquire_lease(const std::string& node,
+                                                                const std::string& token,
+                                                                std::int64_t ttl_ms) {
+  std::vector<std::string> args{"FCALL", "chat_lease",           "2",  kLease, kLeaseEpoch,
+                                node,    std::to_string(ttl_ms), token};
+  const auto r = co_await call(args);
+  if (r.is_nil()) co_return std::nullopt;
+  co_return r.str;
+}
+
+awaitable<void> RedisStore::release_lease(const std::string& holder) {
+  std::vector<std::string> args{"FCALL", "chat_lease_release", "1", kLease, holder};
+  co_await call(args);
+}
+
+awaitable<std::unordered_set<std::int64_t>> RedisStore::present_users() {
+  std::unordered_set<std::int64_t> out;
+  std::vector<std::string> members_args{"SMEMBERS", kNodes};
+  const auto ids = co_await call(members_args);
+  for (const auto& id : ids.elements) {
+    std::vector<std::string> alive_args{"EXISTS", node_key(id.str)};
+    const auto alive = co_await call(alive_args);
+    if (alive.integer == 0) continue;
+    std::vector<std::string> users_args{"SMEMBERS", node_users_key(id.str)};
+    const auto users = co_await call(users_args);
+    for (const auto& u : users.elements) out.insert(to_i64(u.str));
+  }
+  co_return out;
+}
+
+awaitable<bool> RedisStore::activate(const InstanceRecord& inst, const std::string& title,
+                                     const std::string& holder) {
   const InstanceKey k{inst.meeting_id, inst.order_id};
   std::vector<std::string> args1{"FCALL",
                                  "chat_activate",
-                                 "3",
+                                 "4",
                                  key(k, "state"),
                                  key(k, "meta"),
                                  kActive,
+                                 kLease,
                                  inst_name(k),
                                  std::to_string(k.first),
                                  std::to_string(k.second),
                                  std::to_string(inst.from),
                                  std::to_string(inst.to),
                                  title,
-                                 kBusChannel};
+                                 kBusChannel,
+                                 holder};
   const auto r = co_await call(args1);
+  if (r.integer == -1) throw LeaseLost("scheduler lease lost");
   co_return r.integer == 1;
 }
 
-awaitable<bool> RedisStore::end(InstanceKey k, protocol::UnixMs ts) {
+awaitable<bool> RedisStore::end(InstanceKey k, protocol::UnixMs ts, const std::string& holder) {
   std::vector<std::string> args2{"FCALL",
                                  "chat_end",
-                                 "6",
+                                 "7",
                                  key(k, "state"),
                                  key(k, "p"),
                                  key(k, "pz"),
                                  key(k, "ev"),
                                  kActive,
                                  kPending,
+                                 kLease,
                                  inst_name(k),
                                  std::to_string(k.first),
                                  std::to_string(k.second),
                                  std::to_string(ts),
-                                 kBusChannel};
+                                 kBusChannel,
+                                 holder};
   const auto r = co_await call(args2);
+  if (r.integer == -1) throw LeaseLost("scheduler lease lost");
   co_return r.integer == 1;
 }
 

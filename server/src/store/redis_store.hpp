@@ -13,6 +13,8 @@
 //   chat:dump:pending    set of "m:o" that may hold data not yet in MySQL
 //   chat:nodes           set of node ids; chat:node:<id> JSON {node,address,clients} with
 //                        expiry; chat:node:<id>:users set of logged-in user ids
+//   chat:scheduler:lease "<node>:<token>" with expiry: the one node that starts and ends
+//                        instances; token from the counter chat:scheduler:epoch (fencing)
 // Every state change runs as one Redis function (library "chat") that also publishes the
 // matching event on the bus channel, so history and live delivery never disagree and
 // every node sees events in the one order Redis applied them.
@@ -21,7 +23,9 @@
 #include <boost/asio/awaitable.hpp>
 #include <cstdint>
 #include <optional>
+#include <stdexcept>
 #include <string>
+#include <unordered_set>
 #include <vector>
 
 #include "chat/protocol/messages.hpp"
@@ -91,19 +95,39 @@ const std::string& function_library();
 /// nullopt for a payload it does not understand (logged by the caller).
 std::optional<protocol::Event> parse_bus_event(const std::string& payload);
 
+/// The scheduler lease was taken over by another node: the fenced call did nothing.
+class LeaseLost : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
 /// Typed operations on the key layout above. Every method throws StoreUnavailable when
 /// Redis is unreachable and std::runtime_error on an unexpected reply.
 class RedisStore {
  public:
   explicit RedisStore(RedisConnection& redis) : redis_(redis) {}
 
+  /// Takes or renews the scheduler lease for ttl_ms. token is the one this node holds (empty
+  /// if none). Returns the token now held, or nullopt when another node holds the lease.
+  boost::asio::awaitable<std::optional<std::string>> acquire_lease(const std::string& node,
+                                                                   const std::string& token,
+                                                                   std::int64_t ttl_ms);
+  /// Gives up the lease if holder ("node:token") still holds it.
+  boost::asio::awaitable<void> release_lease(const std::string& holder);
+
+  /// Users logged in on any live node (registry sets of nodes whose heartbeat is current).
+  boost::asio::awaitable<std::unordered_set<std::int64_t>> present_users();
+
   /// Marks the instance active and publishes meeting_started, unless it was ever active.
-  /// Returns true when this call activated it.
-  boost::asio::awaitable<bool> activate(const InstanceRecord& instance, const std::string& title);
+  /// Returns true when this call activated it. holder is "node:token" of the scheduler
+  /// lease; throws LeaseLost (and changes nothing) when that is not the current holder.
+  boost::asio::awaitable<bool> activate(const InstanceRecord& instance, const std::string& title,
+                                        const std::string& holder);
 
   /// Ends an active instance at ts: every participant leaves (event log type 2, ts), left
-  /// events with reason meeting_ended, then meeting_ended. Returns false if it was not active.
-  boost::asio::awaitable<bool> end(InstanceKey key, protocol::UnixMs ts);
+  /// events with reason meeting_ended, then meeting_ended. Returns false if it was not
+  /// active. Fenced by holder like activate().
+  boost::asio::awaitable<bool> end(InstanceKey key, protocol::UnixMs ts, const std::string& holder);
 
   /// Adds the user as a participant (event log type 1) and publishes joined.
   boost::asio::awaitable<JoinOutcome> join(InstanceKey key, const protocol::UserInfo& user);
