@@ -171,15 +171,19 @@ TEST_F(JoinedState, MeetingStartedAddsARowInStartOrder) {
 TEST_F(JoinedState, HistoryMergesBeforeLiveMessagesWithoutDuplicates) {
   // A live message raced the messages request and is also in the history.
   state.apply(message(kSeminar, "m3", 2, "hamid", "live"));
+  EXPECT_TRUE(seminar().catching_up);
+  EXPECT_EQ(seminar().synced_id, "");  // the history is not there yet
   state.merge_history(kSeminar, {ChatMessage{"m1", 2, "hamid", "old 1", kT0 - 2000},
                                  ChatMessage{"m2", 3, "haled", "old 2", kT0 - 1000},
                                  ChatMessage{"m3", 2, "hamid", "live", kT0}});
   const auto t = texts(seminar());
   ASSERT_EQ(t.size(), 4u);
-  EXPECT_EQ(t[0], "old 1");
-  EXPECT_EQ(t[1], "old 2");
-  EXPECT_EQ(t[2], "live");
-  EXPECT_EQ(t[3], "You joined Seminar");
+  EXPECT_EQ(t[0], "You joined Seminar");
+  EXPECT_EQ(t[1], "old 1");
+  EXPECT_EQ(t[2], "old 2");
+  EXPECT_EQ(t[3], "live");
+  EXPECT_FALSE(seminar().catching_up);
+  EXPECT_EQ(seminar().synced_id, "m3");
 }
 
 TEST_F(JoinedState, LeaveClearsParticipants) {
@@ -189,11 +193,17 @@ TEST_F(JoinedState, LeaveClearsParticipants) {
   EXPECT_EQ(seminar().lines.back().text, "You left Seminar");
 }
 
-TEST_F(JoinedState, DisconnectForgetsMembershipButRemembersWhatToRejoin) {
+TEST_F(JoinedState, DisconnectKeepsTheSeatToRejoinAndStartsCatchingUp) {
+  state.merge_history(kSeminar, {ChatMessage{"m1", 2, "hamid", "old", kT0}});
+  EXPECT_FALSE(seminar().catching_up);
   const auto rejoin = state.on_disconnected();
   EXPECT_EQ(rejoin, (std::vector<MeetingKey>{kSeminar}));
-  EXPECT_FALSE(seminar().joined);
+  EXPECT_TRUE(seminar().joined);  // the server keeps the seat for its grace period
+  EXPECT_TRUE(seminar().catching_up);
+  EXPECT_EQ(seminar().synced_id, "m1");
+  EXPECT_EQ(names(seminar()), (std::vector<std::string>{"john"}));  // until refreshed
   EXPECT_FALSE(state.user().has_value());
+  EXPECT_FALSE(state.find_buffer(kOther) != nullptr && state.find_buffer(kOther)->catching_up);
 }
 
 TEST_F(JoinedState, ScrollIsClampedAndNewLinesKeepTheViewStill) {
@@ -237,8 +247,12 @@ TEST(ClientState, InfoLinesGoToTheServerBufferWithoutAMeeting) {
 
 TEST(ClientState, BuffersAreBounded) {
   ClientState state;
-  for (std::size_t i = 0; i < ClientState::kMaxLinesPerBuffer + 10; ++i)
-    state.apply(message(kSeminar, "id" + std::to_string(i), 2, "x", std::to_string(i)));
+  // Zero-padded ids, like the server's: they sort as strings.
+  for (std::size_t i = 0; i < ClientState::kMaxLinesPerBuffer + 10; ++i) {
+    std::string id = std::to_string(i);
+    id.insert(0, 8 - id.size(), '0');
+    state.apply(message(kSeminar, id, 2, "x", std::to_string(i)));
+  }
   const auto* b = state.find_buffer(kSeminar);
   ASSERT_NE(b, nullptr);
   EXPECT_EQ(b->lines.size(), ClientState::kMaxLinesPerBuffer);

@@ -90,9 +90,14 @@ class Session : public ::testing::Test {
         {{"proto", 1}, {"server", "chatd"}, {"node", "n1"}, {"time", "2026-11-18T10:00:00.000Z"}});
     reply_ok(reqs[1].id, {{"user", user_json(1, "john")}});
     auto after = sent(session);
-    ASSERT_EQ(after.size(), 1u);
+    ASSERT_EQ(after.size(), 2u);  // active_meetings, nodes
     body<protocol::ActiveMeetingsRequest>(after[0]);
+    body<protocol::NodesRequest>(after[1]);
     reply_ok(after[0].id, {{"meetings", json::array({meeting_json(7, 2, "Seminar", true, 1)})}});
+    reply_ok(
+        after[1].id,
+        {{"nodes",
+          json::array({json{{"node", "n1"}, {"address", "127.0.0.1:7000"}, {"clients", 1}}})}});
   }
 
   // Joins the selected meeting and answers join, participants and messages.
@@ -183,6 +188,18 @@ TEST_F(Session, InvalidCredentialsBringTheLoginFormBack) {
   EXPECT_EQ(session.user_name(), "john");
   EXPECT_EQ(session.login_error(), "invalid_credentials: wrong user or password");
   EXPECT_FALSE(session.logged_in());
+  EXPECT_FALSE(session.take_drop_request().has_value());  // another node would say the same
+}
+
+TEST_F(Session, LoginTheNodeCannotServeAsksForAnotherServer) {
+  session.set_credentials("john", "pw");
+  session.on_connected("s:1");
+  auto reqs = sent(session);
+  ASSERT_EQ(reqs.size(), 2u);
+  reply_error(reqs[1].id, ErrorCode::unavailable, "redis down");
+  EXPECT_FALSE(session.needs_credentials());  // the password is kept for the next server
+  EXPECT_EQ(session.take_drop_request(), "login failed: unavailable: redis down");
+  EXPECT_FALSE(session.take_drop_request().has_value());  // once
 }
 
 TEST_F(Session, JoinLoadsParticipantsAndHistory) {
@@ -194,7 +211,12 @@ TEST_F(Session, JoinLoadsParticipantsAndHistory) {
   EXPECT_EQ(state.current(), (MeetingKey{7, 2}));
   ASSERT_EQ(b->participants.size(), 2u);
   EXPECT_EQ(b->participants[0].user.name, "hamid");
-  EXPECT_EQ(b->lines.front().text, "earlier");
+  // The history follows the notice, in message_id order.
+  ASSERT_EQ(b->lines.size(), 2u);
+  EXPECT_EQ(b->lines[0].text, "You joined Seminar");
+  EXPECT_EQ(b->lines[1].text, "earlier");
+  EXPECT_EQ(b->synced_id, "0001");
+  EXPECT_FALSE(b->catching_up);
   EXPECT_EQ(state.meetings()[0].participant_count, 2);
 }
 
@@ -285,12 +307,13 @@ TEST_F(Session, ReconnectLogsInAgainAndRejoins) {
   body<protocol::LoginRequest>(reqs[1]);
   reply_ok(reqs[1].id, {{"user", user_json(1, "john")}});
   auto after = sent(session);
-  ASSERT_EQ(after.size(), 2u);
+  ASSERT_EQ(after.size(), 3u);
   body<protocol::ActiveMeetingsRequest>(after[0]);
-  const auto& j = body<protocol::JoinRequest>(after[1]);
+  body<protocol::NodesRequest>(after[1]);
+  const auto& j = body<protocol::JoinRequest>(after[2]);
   EXPECT_EQ(j.instance.meeting_id, 7);
   EXPECT_EQ(j.instance.order_id, 2);
-  reply_ok(after[1].id, {{"meeting_id", 7},
+  reply_ok(after[2].id, {{"meeting_id", 7},
                          {"order_id", 2},
                          {"joined_at", "2026-11-18T10:01:00.000Z"},
                          {"resumed", true}});

@@ -44,8 +44,10 @@ App::App(asio::io_context& io, Options options)
       connect_timer_(io),
       reconnect_timer_(io),
       ping_timer_(io),
-      redraw_timer_(io) {
-  state_.set_connection(ConnectionState::disconnected, options_.servers.front().text);
+      tick_timer_(io),
+      redraw_timer_(io),
+      rotation_(options_.servers) {
+  state_.set_connection(ConnectionState::disconnected, rotation_.current().text);
   if (options_.user) login_.user().set_utf8(*options_.user);
   if (options_.user && options_.password) {
     session_.set_credentials(*options_.user, *options_.password);
@@ -66,6 +68,7 @@ int App::run() {
   wait_stdin();
   start_connect();
   start_ping_timer();
+  start_tick_timer();
   draw();
   io_.run();
   // Do not close the terminal's stdin: it is not ours.
@@ -86,7 +89,7 @@ void App::quit() {
 void App::start_connect() {
   if (quitting_) return;
   const std::uint64_t gen = ++generation_;
-  const ServerAddress& server = options_.servers[server_index_];
+  const ServerAddress& server = rotation_.current();
   state_.set_connection(ConnectionState::connecting, server.text);
   request_redraw();
   connect_timer_.expires_after(kConnectTimeout);
@@ -112,11 +115,11 @@ void App::start_connect() {
               }
               connect_timer_.cancel();
               connected_ = true;
-              failures_in_row_ = 0;
               boost::system::error_code ignored;
               socket_.set_option(tcp::no_delay(true), ignored);
               splitter_ = protocol::FrameSplitter(kMaxServerFrameBytes);
-              session_.on_connected(options_.servers[server_index_].text);
+              watchdog_.reset();
+              session_.on_connected(rotation_.current().text);
               flush_outbox();
               start_read(gen);
               request_redraw();
@@ -126,49 +129,32 @@ void App::start_connect() {
 
 void App::on_connect_failed(std::uint64_t generation, const std::string& why) {
   if (generation != generation_ || quitting_) return;
-  ++generation_;  // whatever is still in flight for this attempt is now stale
-  close_socket();
-  const std::string server = options_.servers[server_index_].text;
-  ++failures_in_row_;
-  server_index_ = (server_index_ + 1) % options_.servers.size();
-  // Try the next server at once while some are untried; after a whole round, back off
-  // (0.5 s, 1 s, 2 s ... 8 s) so a down cluster is not hammered.
-  std::chrono::milliseconds delay = 100ms;
-  const std::size_t rounds = failures_in_row_ / options_.servers.size();
-  if (failures_in_row_ % options_.servers.size() == 0)
-    delay = std::min<std::chrono::milliseconds>(500ms * (1 << std::min<std::size_t>(rounds - 1, 4)),
-                                                8000ms);
-  session_.on_disconnected("cannot connect to " + server + ": " + why);
-  state_.set_connection(ConnectionState::disconnected, server, why + retry_text(delay));
-  schedule_reconnect(delay);
+  const std::string server = rotation_.current().text;
+  retry_later("cannot connect to " + server + ": " + why, server + ": " + why);
 }
 
 void App::on_connection_lost(std::uint64_t generation, const std::string& why) {
   if (generation != generation_ || quitting_) return;
-  ++generation_;
-  close_socket();
-  const std::string server = options_.servers[server_index_].text;
-  server_index_ = (server_index_ + 1) % options_.servers.size();
-  session_.on_disconnected("connection to " + server + " lost: " + why);
+  const std::string server = rotation_.current().text;
+  const std::string node = state_.status().node;
+  const std::string text =
+      "connection to " + server + (node.empty() ? "" : " (" + node + ")") + " lost: " + why;
   // Shown where the user is looking; the status line says what happens next.
-  state_.add_line(state_.current(), ChatLine{ChatLine::Kind::error,
-                                             protocol::now_ms(),
-                                             {},
-                                             "connection to " + server + " lost: " + why,
-                                             {},
-                                             0});
-  state_.set_connection(ConnectionState::disconnected, server, "lost: " + why + retry_text(500ms));
-  schedule_reconnect(500ms);
+  state_.add_line(state_.current(),
+                  ChatLine{ChatLine::Kind::error, protocol::now_ms(), {}, text, {}, 0});
+  retry_later(text, "lost " + server + ": " + why);
 }
 
-std::string App::retry_text(std::chrono::milliseconds delay) const {
-  char secs[32];
-  std::snprintf(secs, sizeof secs, "%.1f s", static_cast<double>(delay.count()) / 1000.0);
-  if (options_.servers.size() == 1) return std::string("; retry in ") + secs;
-  return "; next " + options_.servers[server_index_].text + " in " + secs;
-}
-
-void App::schedule_reconnect(std::chrono::milliseconds delay) {
+void App::retry_later(const std::string& session_reason, const std::string& status_reason) {
+  ++generation_;  // whatever is still in flight for the old attempt is now stale
+  close_socket();
+  session_.on_disconnected(session_reason);
+  // The next attempt goes to the next known server, so a dead node is tried last; the
+  // delay grows per attempt (reset by a successful login) so a down cluster is not hammered.
+  const ServerAddress& next = rotation_.advance();
+  const auto delay = backoff_.next();
+  state_.set_connection(ConnectionState::reconnecting, next.text, status_reason,
+                        protocol::now_ms() + delay.count());
   request_redraw();
   reconnect_timer_.expires_after(delay);
   reconnect_timer_.async_wait([this](const boost::system::error_code& ec) {
@@ -180,6 +166,7 @@ void App::close_socket() {
   connected_ = false;
   writing_ = false;
   write_queue_.clear();
+  watchdog_.reset();
   connect_timer_.cancel();
   resolver_.cancel();
   boost::system::error_code ignored;
@@ -203,15 +190,30 @@ void App::start_read(std::uint64_t gen) {
               gen, "server frame over " + std::to_string(kMaxServerFrameBytes) + " bytes");
           return;
         }
+        watchdog_.on_received(AnswerWatchdog::Clock::now(), session_.pending_count());
+        if (auto why = session_.take_drop_request()) {
+          on_connection_lost(gen, *why);
+          return;
+        }
+        after_frames();
         flush_outbox();
         request_redraw();
         start_read(gen);
       });
 }
 
+void App::after_frames() {
+  // A login on this connection ends the backoff: the next loss starts again at the
+  // shortest delay.
+  if (session_.logged_in()) backoff_.reset();
+  if (auto nodes = session_.take_nodes()) rotation_.set_nodes(*nodes, state_.status().node);
+}
+
 void App::flush_outbox() {
   auto frames = session_.take_outbox();
   if (!connected_) return;  // the session refuses requests while offline
+  if (frames.empty()) return;
+  watchdog_.on_sent(AnswerWatchdog::Clock::now());
   for (auto& f : frames) write_queue_.push_back(std::move(f));
   if (!writing_) start_write();
 }
@@ -242,9 +244,25 @@ void App::start_ping_timer() {
   ping_timer_.async_wait([this](const boost::system::error_code& ec) {
     if (ec) return;
     session_.ping();
-    session_.refresh_meetings();  // participant counts of meetings we are not in
+    if (++pings_ % kRefreshEveryPings == 0) {
+      session_.refresh_meetings();  // participant counts of meetings we are not in
+      session_.refresh_nodes();     // nodes that joined or left the cluster
+    }
     flush_outbox();
     start_ping_timer();
+  });
+}
+
+void App::start_tick_timer() {
+  tick_timer_.expires_after(kTickInterval);
+  tick_timer_.async_wait([this](const boost::system::error_code& ec) {
+    if (ec) return;
+    if (connected_ && watchdog_.expired(AnswerWatchdog::Clock::now())) {
+      on_connection_lost(generation_,
+                         "no answer for " + std::to_string(kAnswerTimeout.count()) + " s");
+    }
+    if (state_.status().connection == ConnectionState::reconnecting) request_redraw();
+    start_tick_timer();
   });
 }
 

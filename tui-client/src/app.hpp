@@ -16,6 +16,7 @@
 #include "chat/tui/input_line.hpp"
 #include "chat/tui/login_form.hpp"
 #include "chat/tui/options.hpp"
+#include "chat/tui/reconnect.hpp"
 #include "chat/tui/session.hpp"
 #include "renderer.hpp"
 
@@ -24,8 +25,19 @@ namespace chat::tui {
 /// Server frames may exceed the 64 KiB client limit (PROTOCOL.md): a 1000-message history
 /// page of 4 KiB texts is ~4 MiB, so allow that with room to spare.
 inline constexpr std::size_t kMaxServerFrameBytes = 16 * 1024 * 1024;
-/// Keep-alive period: the server closes connections silent for 60 s.
-inline constexpr std::chrono::seconds kPingInterval{20};
+/// Keep-alive and liveness probe period: the server closes connections silent for 60 s,
+/// and a ping is how a peer that died without FIN/RST (frozen host, cut network) is noticed.
+/// Probe period plus answer bound stay under chatd's default 10 s grace period, so even such
+/// a silent failure is detected in time to get the seats back on another node.
+inline constexpr std::chrono::seconds kPingInterval{4};
+/// A connection whose server stays silent this long while a request (hello, login, a
+/// ping, ...) waits for its answer counts as lost.
+inline constexpr std::chrono::seconds kAnswerTimeout{4};
+/// active_meetings and nodes are re-read every this many pings (participant counts of
+/// meetings we are not in; nodes that joined or left the cluster): every 20 s.
+inline constexpr int kRefreshEveryPings = 5;
+/// How often the watchdog is checked and a reconnect countdown repainted.
+inline constexpr std::chrono::milliseconds kTickInterval{250};
 /// Give up on a TCP connect (or name lookup) after this long and try the next server.
 inline constexpr std::chrono::seconds kConnectTimeout{5};
 
@@ -47,9 +59,10 @@ class App {
   void start_connect();
   void on_connect_failed(std::uint64_t generation, const std::string& why);
   void on_connection_lost(std::uint64_t generation, const std::string& why);
-  void schedule_reconnect(std::chrono::milliseconds delay);
-  /// "; retry in 1.0 s" (one server) or "; next HOST:PORT in 0.1 s" for the status line.
-  std::string retry_text(std::chrono::milliseconds delay) const;
+  /// Closes the socket, tells the session, moves to the next server and schedules the
+  /// attempt after the next backoff delay.
+  void retry_later(const std::string& session_reason, const std::string& status_reason);
+  void after_frames();
   void start_read(std::uint64_t generation);
   void flush_outbox();
   void start_write();
@@ -64,6 +77,7 @@ class App {
   void submit_input();
   void wait_winch();
   void start_ping_timer();
+  void start_tick_timer();
   void request_redraw();
   void draw();
   void quit();
@@ -81,15 +95,18 @@ class App {
   boost::asio::steady_timer connect_timer_;
   boost::asio::steady_timer reconnect_timer_;
   boost::asio::steady_timer ping_timer_;
+  boost::asio::steady_timer tick_timer_;
   boost::asio::steady_timer redraw_timer_;
 
   std::optional<Screen> screen_;
   Renderer renderer_;
 
   // connection
-  std::size_t server_index_ = 0;
-  std::size_t failures_in_row_ = 0;  // connect failures since the last success
-  std::uint64_t generation_ = 0;     // bumped per attempt; stale handlers compare and return
+  ServerRotation rotation_;
+  Backoff backoff_;
+  AnswerWatchdog watchdog_{kAnswerTimeout};
+  int pings_ = 0;
+  std::uint64_t generation_ = 0;  // bumped per attempt; stale handlers compare and return
   bool connected_ = false;
   protocol::FrameSplitter splitter_{kMaxServerFrameBytes};
   std::vector<char> read_buffer_ = std::vector<char>(64 * 1024);

@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <type_traits>
-#include <unordered_set>
 #include <variant>
 
 namespace chat::tui {
@@ -12,7 +11,9 @@ using protocol::UnixMs;
 std::string_view to_string(ConnectionState state) noexcept {
   switch (state) {
     case ConnectionState::disconnected:
-      return "disconnected";
+      return "offline";
+    case ConnectionState::reconnecting:
+      return "reconnecting";
     case ConnectionState::connecting:
       return "connecting";
     case ConnectionState::connected:
@@ -29,10 +30,16 @@ ClientState::ClientState() {
   server_.title = "chat-tui";
 }
 
-void ClientState::set_connection(ConnectionState state, std::string server, std::string detail) {
+void ClientState::set_connection(ConnectionState state, std::string server, std::string detail,
+                                 UnixMs retry_at) {
   status_.connection = state;
+  // The node name belongs to a live connection; a new attempt learns it from hello again.
+  if (state == ConnectionState::disconnected || state == ConnectionState::reconnecting ||
+      state == ConnectionState::connecting || server != status_.server)
+    status_.node.clear();
   status_.server = std::move(server);
   status_.detail = std::move(detail);
+  status_.retry_at = state == ConnectionState::reconnecting ? retry_at : 0;
 }
 
 void ClientState::set_user(protocol::UserInfo user) {
@@ -128,6 +135,34 @@ void ClientState::push_line(ChatBuffer& buffer, ChatLine line, bool visible) {
   if (visible && buffer.scroll > 0) ++buffer.scroll;
 }
 
+bool ClientState::insert_message(ChatBuffer& buffer, ChatLine line, bool visible, bool count) {
+  // Walk back from the end (where a new message normally goes) past every message with a
+  // greater id; the first smaller id ends the walk. Notices are stepped over, so a message
+  // that arrives late lands right before the first newer message, after any notices.
+  auto pos = buffer.lines.end();
+  for (auto it = buffer.lines.end(); it != buffer.lines.begin();) {
+    --it;
+    if (it->kind != ChatLine::Kind::message || it->message_id.empty()) continue;
+    if (it->message_id == line.message_id) return false;
+    if (it->message_id < line.message_id) break;
+    pos = it;
+  }
+  if (pos == buffer.lines.end()) {
+    if (count) {
+      push_line(buffer, std::move(line), visible);
+    } else {
+      buffer.lines.push_back(std::move(line));
+      while (buffer.lines.size() > kMaxLinesPerBuffer) buffer.lines.pop_front();
+    }
+    return true;
+  }
+  buffer.lines.insert(pos, std::move(line));
+  while (buffer.lines.size() > kMaxLinesPerBuffer) buffer.lines.pop_front();
+  if (count && !visible) ++buffer.unread;
+  if (count && visible && buffer.scroll > 0) ++buffer.scroll;
+  return true;
+}
+
 void ClientState::add_line(std::optional<MeetingKey> where, ChatLine line) {
   if (!where) {
     push_line(server_, std::move(line), !current_.has_value());
@@ -155,6 +190,7 @@ void ClientState::on_joined(MeetingKey key, std::string_view title, UnixMs now, 
   if (!title.empty()) buf.title = std::string(title);
   buf.joined = true;
   buf.ended = false;
+  buf.catching_up = true;  // the session asks for the history next
   set_current(key);
   add_line(key, ChatLine{ChatLine::Kind::info,
                          now,
@@ -178,23 +214,82 @@ void ClientState::set_participants(MeetingKey key,
   sync_count(buf);
 }
 
-void ClientState::merge_history(MeetingKey key, const std::vector<protocol::ChatMessage>& history) {
+void ClientState::merge_history(MeetingKey key, const std::vector<protocol::ChatMessage>& history,
+                                bool complete) {
   auto& buf = buffer(key);
-  std::unordered_set<std::string> ids;
-  std::deque<ChatLine> merged;
   for (const auto& m : history) {
-    if (!ids.insert(m.message_id).second) continue;
-    merged.push_back(
-        ChatLine{ChatLine::Kind::message, m.ts, m.name, m.text, m.message_id, m.user_id});
+    insert_message(buf,
+                   ChatLine{ChatLine::Kind::message, m.ts, m.name, m.text, m.message_id, m.user_id},
+                   current_ == key, false);
   }
-  for (auto& line : buf.lines) {
-    if (line.kind == ChatLine::Kind::message && !line.message_id.empty() &&
-        ids.contains(line.message_id))
-      continue;
-    merged.push_back(std::move(line));
+  if (!complete) {
+    if (!history.empty() && history.back().message_id > buf.synced_id)
+      buf.synced_id = history.back().message_id;
+    return;
   }
-  while (merged.size() > kMaxLinesPerBuffer) merged.pop_front();
-  buf.lines = std::move(merged);
+  // The last page was read after this connection logged in, and every message since then
+  // came as a live event: the buffer has no gap up to its newest message.
+  buf.catching_up = false;
+  for (auto it = buf.lines.rbegin(); it != buf.lines.rend(); ++it) {
+    if (it->kind == ChatLine::Kind::message && !it->message_id.empty()) {
+      if (it->message_id > buf.synced_id) buf.synced_id = it->message_id;
+      break;
+    }
+  }
+}
+
+void ClientState::abort_catch_up(MeetingKey key) {
+  buffer(key).catching_up = false;
+}
+
+void ClientState::on_rejoined(MeetingKey key, RejoinOutcome outcome, UnixMs now,
+                              std::string_view detail) {
+  auto& buf = buffer(key);
+  std::string text;
+  switch (outcome) {
+    case RejoinOutcome::resumed:
+    case RejoinOutcome::still_joined:
+      buf.joined = true;
+      buf.ended = false;
+      text = "Back in " + buf.title;
+      break;
+    case RejoinOutcome::new_seat:
+      buf.joined = true;
+      buf.ended = false;
+      text = "Rejoined " + buf.title + " (the seat was lost while away)";
+      break;
+    case RejoinOutcome::ended:
+      buf.joined = false;
+      buf.ended = true;
+      buf.participants.clear();
+      text = "Meeting ended while you were away: " + buf.title;
+      break;
+    case RejoinOutcome::failed:
+      buf.joined = false;
+      buf.catching_up = false;
+      buf.participants.clear();
+      text = "Could not rejoin " + buf.title + ": " + std::string(detail);
+      break;
+  }
+  const auto kind = outcome == RejoinOutcome::failed ? ChatLine::Kind::error : ChatLine::Kind::info;
+  ChatLine line{kind, now, {}, std::move(text), {}, 0};
+  // Live messages of the new connection may have come before this answer: the notice goes
+  // in front of them (the first message after the sync point), where the missed ones will
+  // be merged too, so it reads "back in", then everything posted since.
+  auto pos = buf.lines.end();
+  if (!buf.synced_id.empty()) {
+    pos = std::find_if(buf.lines.begin(), buf.lines.end(), [&](const ChatLine& l) {
+      return l.kind == ChatLine::Kind::message && !l.message_id.empty() &&
+             l.message_id > buf.synced_id;
+    });
+  }
+  if (pos == buf.lines.end()) {
+    push_line(buf, std::move(line), current_ == key);
+  } else {
+    buf.lines.insert(pos, std::move(line));
+    while (buf.lines.size() > kMaxLinesPerBuffer) buf.lines.pop_front();
+  }
+  sync_count(buf);
 }
 
 void ClientState::scroll_current(int rows) {
@@ -216,10 +311,8 @@ std::vector<MeetingKey> ClientState::joined_meetings() const {
 
 std::vector<MeetingKey> ClientState::on_disconnected() {
   std::vector<MeetingKey> keys = joined_meetings();
-  for (auto& [key, buf] : buffers_) {
-    buf.joined = false;
-    buf.participants.clear();
-  }
+  for (auto& [key, buf] : buffers_)
+    if (buf.joined) buf.catching_up = true;
   user_.reset();
   return keys;
 }
@@ -234,15 +327,12 @@ void ClientState::apply(const protocol::Event& event) {
         if constexpr (std::is_same_v<T, protocol::MessageEvent>) {
           auto& buf = buffer(key);
           const auto& m = ev.message;
-          const bool duplicate =
-              std::any_of(buf.lines.begin(), buf.lines.end(), [&](const ChatLine& l) {
-                return l.kind == ChatLine::Kind::message && l.message_id == m.message_id;
-              });
-          if (!duplicate)
-            push_line(
-                buf,
-                ChatLine{ChatLine::Kind::message, m.ts, m.name, m.text, m.message_id, m.user_id},
-                current_ == key);
+          const bool added = insert_message(
+              buf, ChatLine{ChatLine::Kind::message, m.ts, m.name, m.text, m.message_id, m.user_id},
+              current_ == key, true);
+          // Live events are contiguous only once the history has been read.
+          if (added && !buf.catching_up && m.message_id > buf.synced_id)
+            buf.synced_id = m.message_id;
         } else if constexpr (std::is_same_v<T, protocol::JoinedEvent>) {
           auto& buf = buffer(key);
           const bool present =

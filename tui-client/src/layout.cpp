@@ -1,6 +1,7 @@
 #include "chat/tui/layout.hpp"
 
 #include <algorithm>
+#include <cstdio>
 #include <ctime>
 
 #include "chat/tui/utf8.hpp"
@@ -112,6 +113,21 @@ std::string meeting_row(const protocol::MeetingSummary& meeting, bool selected, 
   const int title_width = width - 3 - static_cast<int>(count.size());
   if (title_width < 1) return fit_to_width(head + meeting.title, width);
   return head + fit_to_width(meeting.title, title_width) + count;
+}
+
+std::string status_text(const Status& s, protocol::UnixMs now) {
+  std::string text =
+      " " + (s.user.empty() ? std::string("(not logged in)") : s.user) + " @ " + s.server;
+  if (!s.node.empty()) text += " (" + s.node + ")";
+  text += " [" + std::string(to_string(s.connection));
+  if (s.connection == ConnectionState::reconnecting) {
+    const auto left_ms = std::max<protocol::UnixMs>(0, s.retry_at - now);
+    char secs[32];
+    std::snprintf(secs, sizeof secs, " in %.1f s", static_cast<double>(left_ms) / 1000.0);
+    text += secs;
+  }
+  if (!s.detail.empty()) text += ": " + s.detail;
+  return text + "]";
 }
 
 int name_color_slot(std::string_view name, int slots) {

@@ -40,8 +40,9 @@ std::variant<Options, OptionsExit> parse_options(int argc, const char* const* ar
       "commands and keys.\n\nOptions");
   desc.add_options()("help", "show this help and exit")(
       "server", po::value<std::vector<std::string>>()->composing(),
-      "server address HOST:PORT; repeat for fallbacks: the first reachable one is used and "
-      "the next one is tried when the connection drops (default 127.0.0.1:7000)")(
+      "server address HOST:PORT; repeatable. The first is used; the live nodes the server "
+      "reports are added, and when the connection drops the next one is tried, with a "
+      "backoff of 0.2 s doubling to 5 s (default 127.0.0.1:7000)")(
       "user", po::value<std::string>(), "user name or email to log in with")(
       "password", po::value<std::string>(), "password (asked for when missing)");
   po::variables_map vm;

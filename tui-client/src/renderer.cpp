@@ -7,6 +7,8 @@
 #include <algorithm>
 #include <stdexcept>
 
+#include "chat/protocol/time.hpp"
+#include "chat/tui/layout.hpp"
 #include "chat/tui/utf8.hpp"
 
 namespace chat::tui {
@@ -169,10 +171,7 @@ void draw_participants(const ClientState& state, const Rect& r) {
 void draw_status(const ClientState& state, const Rect& r, const UiView& ui) {
   if (r.height <= 0) return;
   const Status& s = state.status();
-  std::string text = " " + (s.user.empty() ? std::string("(not logged in)") : s.user) + " @ " +
-                     s.server + " [" + std::string(to_string(s.connection));
-  if (!s.detail.empty()) text += ": " + s.detail;
-  text += "]";
+  std::string text = status_text(s, protocol::now_ms());
   if (!s.last_error.empty()) text += "  error: " + s.last_error;
   // The key hint gives way to an error, which matters more.
   std::string hint = ui.login_screen ? " Ctrl-C quit " : " Tab focus | /help ";

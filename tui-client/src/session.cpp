@@ -56,10 +56,10 @@ void ProtocolSession::on_disconnected(std::string reason) {
   logged_in_ = false;
   pending_.clear();
   outbox_.clear();
-  if (was_logged_in) {
-    // Remember what to re-join; keep an older list if this connection never got that far.
-    rejoin_ = state_.on_disconnected();
-  }
+  drop_request_.reset();
+  // Joined buffers stay joined (and so are re-joined after the next login, even when
+  // several connections fail before one gets that far).
+  if (was_logged_in) state_.on_disconnected();
   state_.set_connection(ConnectionState::disconnected, server_, std::move(reason));
 }
 
@@ -131,6 +131,22 @@ void ProtocolSession::refresh_meetings() {
   if (logged_in_) send(protocol::ActiveMeetingsRequest{}, Pending{Op::active_meetings, {}, {}});
 }
 
+void ProtocolSession::refresh_nodes() {
+  if (logged_in_) send(protocol::NodesRequest{}, Pending{Op::nodes, {}, {}});
+}
+
+std::optional<std::string> ProtocolSession::take_drop_request() {
+  auto out = std::move(drop_request_);
+  drop_request_.reset();
+  return out;
+}
+
+std::optional<std::vector<protocol::NodeInfo>> ProtocolSession::take_nodes() {
+  auto out = std::move(nodes_);
+  nodes_.reset();
+  return out;
+}
+
 void ProtocolSession::handle_line(std::string_view line, UnixMs now) {
   if (protocol::is_blank_line(line)) return;
   std::optional<protocol::ServerFrame> frame;
@@ -166,8 +182,13 @@ void ProtocolSession::handle_response(const protocol::Response& r, UnixMs now) {
   try {
     switch (p.op) {
       case Op::hello:
+        state_.set_node(r.result.value("node", std::string()));
+        break;
       case Op::ping:
       case Op::post:
+        break;
+      case Op::nodes:
+        nodes_ = r.result.at("nodes").get<std::vector<protocol::NodeInfo>>();
         break;
       case Op::login: {
         state_.set_user(r.result.at("user").get<protocol::UserInfo>());
@@ -176,8 +197,10 @@ void ProtocolSession::handle_response(const protocol::Response& r, UnixMs now) {
         state_.set_connection(ConnectionState::online, server_);
         state_.clear_error();
         refresh_meetings();
-        for (const auto& key : rejoin_) send_join(key, state_.title_of(key));
-        rejoin_.clear();
+        refresh_nodes();
+        for (const auto& key : state_.joined_meetings())
+          send(protocol::JoinRequest{{key.meeting_id, key.order_id}},
+               Pending{Op::rejoin, key, state_.title_of(key)});
         break;
       }
       case Op::active_meetings:
@@ -189,6 +212,12 @@ void ProtocolSession::handle_response(const protocol::Response& r, UnixMs now) {
         after_join(key, p.title, now, r.result.value("resumed", false));
         break;
       }
+      case Op::rejoin:
+        after_rejoin(p.key,
+                     r.result.value("resumed", false) ? ClientState::RejoinOutcome::resumed
+                                                      : ClientState::RejoinOutcome::new_seat,
+                     now);
+        break;
       case Op::leave:
         state_.on_left(p.key, now);
         break;
@@ -196,10 +225,16 @@ void ProtocolSession::handle_response(const protocol::Response& r, UnixMs now) {
         state_.set_participants(
             p.key, r.result.at("participants").get<std::vector<protocol::Participant>>());
         break;
-      case Op::messages:
-        state_.merge_history(p.key,
-                             r.result.at("messages").get<std::vector<protocol::ChatMessage>>());
+      case Op::messages: {
+        const auto page = r.result.at("messages").get<std::vector<protocol::ChatMessage>>();
+        // A full page after a known id may have more behind it; the newest-N history does not
+        // page (it is what a fresh join shows).
+        const bool more =
+            !p.after.empty() && !page.empty() && page.size() >= static_cast<std::size_t>(p.limit);
+        state_.merge_history(p.key, page, !more);
+        if (more) send_messages(p.key, page.back().message_id);
         break;
+      }
     }
   } catch (const std::exception& e) {
     state_.set_error(std::string("bad response from server: ") + e.what());
@@ -211,9 +246,27 @@ void ProtocolSession::after_join(MeetingKey key, const std::string& title, UnixM
   state_.on_joined(key, title, now, resumed);
   send(protocol::ParticipantsRequest{{key.meeting_id, key.order_id}},
        Pending{Op::participants, key, {}});
-  protocol::MessagesRequest history{{key.meeting_id, key.order_id}, {}};
-  history.page.limit = kHistoryLimit;
-  send(std::move(history), Pending{Op::messages, key, {}});
+  send_messages(key, {});
+}
+
+void ProtocolSession::send_messages(MeetingKey key, std::string after) {
+  protocol::MessagesRequest req{{key.meeting_id, key.order_id}, {}};
+  req.page.limit = after.empty() ? kHistoryLimit : kCatchUpPageLimit;
+  if (!after.empty()) req.page.after = after;
+  const int limit = req.page.limit;
+  send(std::move(req), Pending{Op::messages, key, {}, std::move(after), limit});
+}
+
+void ProtocolSession::after_rejoin(MeetingKey key, ClientState::RejoinOutcome outcome, UnixMs now) {
+  state_.on_rejoined(key, outcome, now);
+  if (outcome != ClientState::RejoinOutcome::ended)
+    send(protocol::ParticipantsRequest{{key.meeting_id, key.order_id}},
+         Pending{Op::participants, key, {}});
+  // What was posted while we were away: after the last message known without a gap (or,
+  // with none, the newest page as on a fresh join). An ended instance still answers
+  // messages by its explicit order_id.
+  const auto* buf = state_.find_buffer(key);
+  send_messages(key, buf != nullptr ? buf->synced_id : std::string());
 }
 
 void ProtocolSession::handle_error(const Pending& p, const protocol::Response& r, UnixMs now) {
@@ -223,6 +276,8 @@ void ProtocolSession::handle_error(const Pending& p, const protocol::Response& r
       if (r.code == protocol::ErrorCode::invalid_credentials) {
         password_.reset();  // back to the login form
         login_error_ = text;
+      } else {
+        drop_request_ = "login failed: " + text;  // this node cannot log us in; try another
       }
       state_.set_connection(ConnectionState::connected, server_);
       state_.set_error(text);
@@ -237,6 +292,24 @@ void ProtocolSession::handle_error(const Pending& p, const protocol::Response& r
       state_.set_error(text);
       state_.add_line(state_.current(),
                       ChatLine{ChatLine::Kind::error, now, {}, "join failed: " + text, {}, 0});
+      return;
+    case Op::rejoin:
+      if (r.code == protocol::ErrorCode::already_joined) {
+        after_rejoin(p.key, ClientState::RejoinOutcome::still_joined, now);
+      } else if (r.code == protocol::ErrorCode::meeting_inactive) {
+        after_rejoin(p.key, ClientState::RejoinOutcome::ended, now);
+      } else if (r.code == protocol::ErrorCode::not_found) {
+        state_.on_rejoined(p.key, ClientState::RejoinOutcome::ended, now);
+        state_.abort_catch_up(p.key);  // no such instance: no history either
+      } else {
+        state_.on_rejoined(p.key, ClientState::RejoinOutcome::failed, now, text);
+        state_.set_error(text);
+      }
+      return;
+    case Op::messages:
+      state_.abort_catch_up(p.key);
+      state_.set_error(text);
+      state_.add_line(p.key, ChatLine{ChatLine::Kind::error, now, {}, "messages: " + text, {}, 0});
       return;
     case Op::leave:
       if (r.code == protocol::ErrorCode::not_joined ||

@@ -27,14 +27,16 @@ struct MeetingKey {
 
 /// Where the client stands with the server; shown in the status line.
 enum class ConnectionState {
-  disconnected,  // no socket; a reconnect may be scheduled (see Status::detail)
+  disconnected,  // "offline": no socket and no attempt scheduled (Status::detail says why)
+  reconnecting,  // no socket; the next attempt is at Status::retry_at
   connecting,    // resolving / TCP connect in progress
   connected,     // TCP up, not logged in (hello sent; waiting for credentials or login)
   logging_in,    // login request in flight
   online,        // logged in
 };
 
-/// Lower-case name of a state for the status line, e.g. "online".
+/// Lower-case name of a state for the status line, e.g. "online" ("offline" for
+/// disconnected).
 std::string_view to_string(ConnectionState state) noexcept;
 
 /// One row of a chat buffer before wrapping.
@@ -62,6 +64,12 @@ struct ChatBuffer {
   bool ended = false;   // meeting_ended received
   std::deque<ChatLine> lines;
   std::vector<protocol::Participant> participants;  // join order
+  // Catch-up bookkeeping (failover without gaps): every message up to synced_id (empty =
+  // none) is in `lines`. While catching_up, history pages are still to come, so live
+  // events may sit after a gap and do not move synced_id; a reconnect fetches `messages
+  // after=synced_id`.
+  std::string synced_id;
+  bool catching_up = false;
   int scroll = 0;          // rows scrolled back from the bottom (0 = follow new lines)
   std::size_t unread = 0;  // messages that arrived while another buffer was shown
 };
@@ -70,9 +78,11 @@ struct ChatBuffer {
 struct Status {
   std::string user;    // logged-in name, or the name being logged in
   std::string server;  // "host:port" in use or being tried
+  std::string node;    // hello's `node` of the current connection, empty before it answers
   ConnectionState connection = ConnectionState::disconnected;
-  std::string detail;      // e.g. "retry in 2 s" or the reason of the last disconnect
-  std::string last_error;  // "code: message" of the last failed request, or a local error
+  protocol::UnixMs retry_at = 0;  // reconnecting: when the next attempt starts
+  std::string detail;             // e.g. the reason of the last disconnect
+  std::string last_error;         // "code: message" of the last failed request, or a local error
 };
 
 /// The whole UI-independent client state. Time values are UnixMs; "now" is passed in by
@@ -89,9 +99,13 @@ class ClientState {
 
   /// What the status line shows.
   const Status& status() const noexcept { return status_; }
-  /// Connection state, the server "host:port" it concerns and an optional detail
-  /// (e.g. why the last attempt failed and when the next one is).
-  void set_connection(ConnectionState state, std::string server, std::string detail = {});
+  /// Connection state, the server "host:port" it concerns, an optional detail (e.g. why the
+  /// last attempt failed) and, for reconnecting, when the next attempt starts. The node
+  /// name is kept for the states of a live connection and cleared for the others.
+  void set_connection(ConnectionState state, std::string server, std::string detail = {},
+                      protocol::UnixMs retry_at = 0);
+  /// The node the current connection talks to (hello result `node`).
+  void set_node(std::string node) { status_.node = std::move(node); }
   /// The status line's error: "code: message" of a failed request or a local error.
   void set_error(std::string text) { status_.last_error = std::move(text); }
   /// Clears the status line's error (on the next user action).
@@ -138,15 +152,36 @@ class ClientState {
 
   /// Join succeeded (join response, or already_joined): marks the buffer joined, makes it
   /// current and adds an info line "You joined <title>". resumed: the server kept the seat.
+  /// The buffer is catching up until the history (merge_history) arrives.
   void on_joined(MeetingKey key, std::string_view title, protocol::UnixMs now, bool resumed);
+
+  /// How the re-join of a meeting after a reconnect went (join op, PROTOCOL.md "Timeout").
+  enum class RejoinOutcome {
+    resumed,       // ok with "resumed": true: the seat was kept
+    still_joined,  // already_joined: the seat was kept (another connection of ours had it)
+    new_seat,      // ok without resumed: the seat was lost while away, we have a new one
+    ended,         // meeting_inactive / not_found: the meeting ended while we were away
+    failed,        // anything else (detail = "code: message"); not joined any more
+  };
+  /// Applies a re-join answer to the buffer without changing the buffer on screen: still
+  /// in (resumed, still_joined, new_seat) marks it joined; ended marks it ended; failed
+  /// stops its catch-up. Each adds one line saying what happened.
+  void on_rejoined(MeetingKey key, RejoinOutcome outcome, protocol::UnixMs now,
+                   std::string_view detail = {});
   /// Leave succeeded: not joined any more, participants cleared, info line.
   void on_left(MeetingKey key, protocol::UnixMs now);
   /// Replaces the participants of a buffer (participants result).
   void set_participants(MeetingKey key, std::vector<protocol::Participant> participants);
-  /// Merges history (messages result, oldest first) into a buffer: the history comes first,
-  /// then every line already in the buffer that the history does not contain (live events
-  /// that raced the request, notices). Duplicates (same message_id) are dropped.
-  void merge_history(MeetingKey key, const std::vector<protocol::ChatMessage>& history);
+  /// Merges a page of history (messages result, oldest first) into a buffer. Messages stay
+  /// ordered by message_id (compared as strings, the order of `messages`): each goes right
+  /// before the first message line with a greater id, or at the end, so notices and live
+  /// events that raced the request keep their place; a message_id already there is dropped.
+  /// complete: no page follows, the catch-up is over (synced_id = the newest id in the
+  /// buffer); otherwise synced_id moves to the page's last id.
+  void merge_history(MeetingKey key, const std::vector<protocol::ChatMessage>& history,
+                     bool complete = true);
+  /// The catch-up of a buffer failed (messages error): stops it, synced_id stays.
+  void abort_catch_up(MeetingKey key);
 
   /// Adds a line to a meeting buffer (created if needed) or, with nullopt, the server buffer.
   void add_line(std::optional<MeetingKey> where, ChatLine line);
@@ -154,7 +189,8 @@ class ClientState {
   void add_info(std::string text, protocol::UnixMs now);
 
   /// Applies a server event:
-  /// - message: appended to its buffer unless its message_id is already there;
+  /// - message: inserted in message_id order unless its message_id is already there
+  ///   (normally at the end); it moves synced_id unless the buffer is catching up;
   /// - joined / left: participants updated, a joined/left line added, the meeting's
   ///   participant_count follows; our own left (any reason) marks the buffer not joined;
   /// - meeting_started: the meeting appears in the meetings pane (until active_meetings
@@ -172,8 +208,11 @@ class ClientState {
 
   /// Meetings whose buffer is joined: to re-join after a reconnect.
   std::vector<MeetingKey> joined_meetings() const;
-  /// After a disconnect: every buffer is marked not joined (the server will time us out
-  /// unless we re-join) and participant lists are cleared; returns the ones that were joined.
+  /// After losing a logged-in connection: the user is forgotten until the next login;
+  /// joined buffers stay joined (the server keeps the seat for its grace period, and they
+  /// are re-joined after the next login) and start catching up, so live events that arrive
+  /// before the missed messages do not move synced_id. Participant lists stay on screen
+  /// until the re-join refreshes them. Returns the joined meetings.
   std::vector<MeetingKey> on_disconnected();
 
   /// Title of a meeting instance from the meetings list or its buffer, else "meeting N".
@@ -183,6 +222,7 @@ class ClientState {
   ChatBuffer& buffer(MeetingKey key);
   ChatBuffer* mutable_current();
   static void push_line(ChatBuffer& buffer, ChatLine line, bool visible);
+  static bool insert_message(ChatBuffer& buffer, ChatLine line, bool visible, bool count);
   void sync_count(const ChatBuffer& buffer);
 
   Status status_;

@@ -80,6 +80,12 @@ std::vector<ChatRow> chat_rows(const ChatBuffer& buffer, int width,
 std::string meeting_row(const protocol::MeetingSummary& meeting, bool selected, bool joined,
                         int width);
 
+/// The left part of the status line (without error and key hint):
+/// " user @ host:port (node) [state]", where state is "online", "connecting", "logging in",
+/// "reconnecting in 1.5 s: <reason>" (counting down to retry_at from now) or
+/// "offline: <reason>"; the node appears once hello named it.
+std::string status_text(const Status& status, protocol::UnixMs now);
+
 /// A stable colour slot (0 .. slots-1) for a name, so a name keeps its colour (FNV-1a).
 int name_color_slot(std::string_view name, int slots);
 

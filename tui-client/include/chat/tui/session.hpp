@@ -20,6 +20,9 @@ namespace chat::tui {
 inline constexpr std::string_view kClientName = "chat-tui";
 /// History fetched when a meeting is joined (messages op, newest N).
 inline constexpr int kHistoryLimit = 200;
+/// Page size of the catch-up after a reconnect (messages op with after=, the protocol's
+/// maximum): pages are read until one comes back shorter.
+inline constexpr int kCatchUpPageLimit = protocol::kMaxPageLimit;
 
 /// Protocol session of one client over successive connections (PROTOCOL.md). Call order per
 /// connection: on_connected(), then handle_line() for each received frame, and
@@ -27,7 +30,19 @@ inline constexpr int kHistoryLimit = 200;
 class ProtocolSession {
  public:
   /// Kind of a request in flight; decides what its response does.
-  enum class Op { hello, ping, login, active_meetings, join, leave, participants, post, messages };
+  enum class Op {
+    hello,
+    ping,
+    login,
+    active_meetings,
+    join,
+    rejoin,  // join of a meeting we were in before the connection dropped
+    leave,
+    participants,
+    post,
+    messages,
+    nodes,
+  };
 
   /// state must outlive the session.
   explicit ProtocolSession(ClientState& state);
@@ -44,9 +59,16 @@ class ProtocolSession {
   const std::string& login_error() const noexcept { return login_error_; }
 
   /// A TCP connection to `server` is up: queues hello and, with credentials, login.
+  /// After a successful login it asks for `nodes` and active_meetings, and re-joins every
+  /// meeting whose buffer is still joined (see on_disconnected): each answer of ok, ok +
+  /// resumed or already_joined counts as still in and is followed by participants and a
+  /// catch-up (`messages after=<synced_id> limit=1000`, paged until a short page), so the
+  /// buffer ends up without gap or duplicate; meeting_inactive / not_found say the meeting
+  /// ended while away (the rest of an ended instance's chat is still fetched).
   void on_connected(std::string server);
   /// The connection is gone: pending requests are dropped, the state goes disconnected, and
-  /// the joined meetings are remembered to re-join after the next login.
+  /// (when it was logged in) the joined buffers start catching up, to be re-joined after
+  /// the next login.
   void on_disconnected(std::string reason);
 
   /// Handles one received frame (no line terminator). Malformed frames and unknown ids set
@@ -66,6 +88,14 @@ class ProtocolSession {
   void ping();
   /// Re-reads active_meetings (when logged in).
   void refresh_meetings();
+  /// Re-reads the live nodes (nodes op; when logged in).
+  void refresh_nodes();
+  /// Why this connection should be given up for another server, once: set when login
+  /// fails for a reason other than bad credentials (unavailable, internal, rate_limited:
+  /// the node cannot serve us, another may). nullopt otherwise.
+  std::optional<std::string> take_drop_request();
+  /// The newest `nodes` answer not taken yet (for the server rotation), else nullopt.
+  std::optional<std::vector<protocol::NodeInfo>> take_nodes();
 
   /// Frames queued since the last call, in send order, each ending in '\n'.
   std::vector<std::string> take_outbox();
@@ -79,15 +109,22 @@ class ProtocolSession {
 
  private:
   struct Pending {
+    Pending(Op op_, MeetingKey key_ = {}, std::string title_ = {}, std::string after_ = {},
+            int limit_ = 0)
+        : op(op_), key(key_), title(std::move(title_)), after(std::move(after_)), limit(limit_) {}
     Op op;
     MeetingKey key;
     std::string title;
+    std::string after;  // messages: the after= sent (empty: newest page, no paging)
+    int limit = 0;      // messages: the limit sent
   };
 
   std::int64_t send(protocol::RequestBody body, Pending pending);
   void send_login();
   void send_join(MeetingKey key, std::string title);
   void after_join(MeetingKey key, const std::string& title, protocol::UnixMs now, bool resumed);
+  void send_messages(MeetingKey key, std::string after);
+  void after_rejoin(MeetingKey key, ClientState::RejoinOutcome outcome, protocol::UnixMs now);
   void handle_response(const protocol::Response& response, protocol::UnixMs now);
   void handle_error(const Pending& pending, const protocol::Response& response,
                     protocol::UnixMs now);
@@ -102,7 +139,8 @@ class ProtocolSession {
   std::int64_t next_id_ = 1;
   std::map<std::int64_t, Pending> pending_;
   std::vector<std::string> outbox_;
-  std::vector<MeetingKey> rejoin_;  // joined before the connection dropped
+  std::optional<std::vector<protocol::NodeInfo>> nodes_;
+  std::optional<std::string> drop_request_;
 };
 
 }  // namespace chat::tui
