@@ -232,7 +232,10 @@ awaitable<json> ChatService::login(std::uint64_t client_id, const protocol::Logi
     } catch (const store::StoreUnavailable&) {
       // Without Redis nothing can be joined anyway; treat the seats as resumable.
     }
-    if (!elsewhere && clients_by_user_.contains(uid)) mark_resumable(uid);
+    // Seen on another node: that node may be alive (then this is one more connection) or
+    // dead with its registry entry not yet expired (then it is a resume). The first join
+    // of each seat settles it (see join()).
+    if (clients_by_user_.contains(uid)) mark_resumable(uid, /*confirm=*/elsewhere);
   }
   co_return json{{"user", record->user}};
 }
@@ -271,10 +274,15 @@ awaitable<json> ChatService::join(const protocol::UserInfo& user, const Target& 
     case store::Outcome::already_joined:
       // The first join after a resume within the grace period is how a reconnecting
       // client takes its seat back (PROTOCOL.md "Timeout").
-      if (auto it = resumable_.find(user.user_id);
-          it != resumable_.end() && it->second.erase(t.key)) {
-        result["resumed"] = true;
-        co_return result;
+      if (auto it = resumable_.find(user.user_id); it != resumable_.end()) {
+        if (auto seat = it->second.find(t.key); seat != it->second.end()) {
+          const bool confirm = seat->second;
+          it->second.erase(seat);
+          if (!confirm || co_await other_connection_gone(user.user_id)) {
+            result["resumed"] = true;
+            co_return result;
+          }
+        }
       }
       throw ProtocolError(ErrorCode::already_joined, "already a participant of this meeting");
     case store::Outcome::inactive:
@@ -505,11 +513,23 @@ void ChatService::cancel_grace(std::int64_t user_id) {
   }
 }
 
-void ChatService::mark_resumable(std::int64_t user_id) {
+void ChatService::mark_resumable(std::int64_t user_id, bool confirm) {
   // Back within the grace period (or after a node restart): the seats are kept, and the
   // next join of each answers resumed.
   for (const auto& [key, members] : participants_)
-    if (members.contains(user_id)) resumable_[user_id].insert(key);
+    if (members.contains(user_id)) resumable_[user_id][key] = confirm;
+}
+
+awaitable<bool> ChatService::other_connection_gone(std::int64_t user_id) {
+  // A live node renews its registry entry every heartbeat, a dead one's expires within
+  // three: watch that long for the user to vanish from every other live node.
+  for (int beat = 0; beat <= 3; ++beat) {
+    if (!co_await redis_.user_on_other_node(options_.node_id, user_id)) co_return true;
+    if (beat == 3) break;
+    boost::asio::steady_timer pause(io_, options_.heartbeat);
+    co_await pause.async_wait(boost::asio::use_awaitable);
+  }
+  co_return false;
 }
 
 void ChatService::on_user_offline(std::int64_t user_id) {

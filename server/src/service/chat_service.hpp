@@ -115,7 +115,8 @@ class ChatService {
                            const std::shared_ptr<const std::string>& frame);
 
   void cancel_grace(std::int64_t user_id);
-  void mark_resumable(std::int64_t user_id);
+  void mark_resumable(std::int64_t user_id, bool confirm);
+  boost::asio::awaitable<bool> other_connection_gone(std::int64_t user_id);
   void on_user_offline(std::int64_t user_id);
   void start_grace(std::int64_t user_id);
   boost::asio::awaitable<void> time_out(std::int64_t user_id);
@@ -143,7 +144,9 @@ class ChatService {
   std::unordered_map<std::int64_t, std::int64_t> active_by_meeting_;  // meeting -> order
   std::map<store::InstanceKey, std::set<std::int64_t>> participants_;
   std::unordered_map<std::int64_t, std::unique_ptr<boost::asio::steady_timer>> grace_timers_;
-  std::unordered_map<std::int64_t, std::set<store::InstanceKey>> resumable_;
+  // Seats a user may take back with `join` -> resumed; true: first confirm that the user's
+  // connection seen on another node at login is gone (that node died).
+  std::unordered_map<std::int64_t, std::map<store::InstanceKey, bool>> resumable_;
   // Lease holder only: when each participant was first seen with no live connection.
   std::unordered_map<std::int64_t, std::chrono::steady_clock::time_point> absent_since_;
   bool resync_needed_ = true;

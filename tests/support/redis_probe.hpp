@@ -1,0 +1,40 @@
+// A small synchronous Redis client for tests that look at chatd's keys directly (the key
+// layout in server/src/store/redis_store.hpp), e.g. who holds the scheduler lease.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+struct redisContext;
+
+namespace chat::test {
+
+/// One blocking hiredis connection with bounded connect and command times. Every failure
+/// (refused, timed out, error reply where a value was expected) throws std::runtime_error,
+/// so a test that reads Redis fails with a message instead of hanging.
+class RedisProbe {
+ public:
+  /// Connects to host:port (and AUTHs when password is not empty) within `timeout`; the
+  /// same bound applies to every command afterwards.
+  RedisProbe(const std::string& host, std::uint16_t port, const std::string& password = "",
+             std::chrono::milliseconds timeout = std::chrono::milliseconds(2000));
+  ~RedisProbe();
+  RedisProbe(const RedisProbe&) = delete;
+  RedisProbe& operator=(const RedisProbe&) = delete;
+
+  /// GET key: the string value, or nullopt when the key does not exist.
+  std::optional<std::string> get(const std::string& key);
+
+  /// PTTL key in ms (-2: no such key, -1: no expiry).
+  long long pttl(const std::string& key);
+
+ private:
+  redisContext* ctx_ = nullptr;
+  std::string where_;
+};
+
+}  // namespace chat::test
