@@ -1,6 +1,7 @@
 // chatd's command line.
 #pragma once
 
+#include <boost/program_options/options_description.hpp>
 #include <chrono>
 #include <optional>
 #include <string>
@@ -23,10 +24,17 @@ struct Config {
   std::chrono::milliseconds idle_timeout{60000};
   std::chrono::milliseconds grace{10000};
   std::chrono::milliseconds heartbeat{1000};
-  std::size_t dump_batch = 500;              // entries per stream per MySQL transaction
-  std::size_t max_outbound_bytes = 8 << 20;  // a client that lets more pile up is cut off
+  std::size_t dump_batch = 500;                 // outbox entries per MySQL transaction
+  std::chrono::milliseconds claim_idle{30000};  // take over a dead dumper's entries after this
+  std::size_t max_outbound_bytes = 8 << 20;     // a client that lets more pile up is cut off
   std::string log_level = "info";
 };
+
+/// Adds the Redis and MySQL connection flags (shared by chatd and chat-dumper).
+void add_store_options(boost::program_options::options_description& options,
+                       store::RedisOptions& redis, store::MysqlOptions& mysql);
+/// Fills passwords not given as flags from CHATD_REDIS_PASSWORD / CHATD_MYSQL_PASSWORD.
+void read_store_secrets(store::RedisOptions& redis, store::MysqlOptions& mysql);
 
 /// Parses argv (and CHATD_REDIS_PASSWORD / CHATD_MYSQL_PASSWORD from the environment).
 /// Returns nullopt after printing --help or an error to stderr; exit_code says how to exit.

@@ -8,6 +8,7 @@
 #include <cstdlib>
 
 #include "config.hpp"
+#include "dump/dumper.hpp"
 #include "net/listener.hpp"
 #include "service/chat_service.hpp"
 #include "store/database.hpp"
@@ -44,23 +45,17 @@ int main(int argc, char** argv) {
     store::RedisStore redis(*commands);
     store::Database db(config->mysql);
 
-    // The function library must be loaded before any FCALL on a new connection; queueing
-    // it first on the connection guarantees that.
-    commands->set_on_connected([&commands] {
-      class Logged final : public store::ReplyHandler {
-       public:
-        void complete(std::optional<store::RedisReply> r) override {
-          if (r && r->is_error()) spdlog::critical("loading Redis functions failed: {}", r->str);
-        }
-      };
-      commands->command({"FUNCTION", "LOAD", "REPLACE", store::function_library()},
-                        std::make_unique<Logged>());
-    });
+    store::load_functions_on_connect(*commands);
 
-    service::ChatService service(
-        io, redis, *commands, *bus, db,
-        {config->node_id, config->advertise, config->schedule_poll, config->dump_interval,
-         config->dump_batch, config->grace, config->heartbeat});
+    service::ChatService service(io, redis, *commands, *bus, db,
+                                 {config->node_id, config->advertise, config->schedule_poll,
+                                  config->grace, config->heartbeat});
+    // The in-process dump (chat-dumper does the same as a job of its own).
+    std::optional<dump::Dumper> dumper;
+    if (config->dump_interval.count() > 0)
+      dumper.emplace(io, redis, db,
+                     dump::DumperOptions{config->node_id, config->dump_batch, config->claim_idle,
+                                         config->dump_interval});
     std::optional<net::Listener> listener;
     try {
       listener.emplace(
@@ -77,6 +72,7 @@ int main(int argc, char** argv) {
     commands->start();
     bus->start();
     service.start();
+    if (dumper) dumper->start();
     listener->start();
     spdlog::info("listening on {}:{} as node {}", config->listen_host,
                  listener->local_endpoint().port(), config->node_id);
@@ -86,6 +82,7 @@ int main(int argc, char** argv) {
       if (ec) return;
       spdlog::info("signal {}: shutting down", signo);
       listener->stop();
+      if (dumper) dumper->stop();
       service.stop();
       // Give the heartbeat loop its last turn (unregistering the node), then close Redis.
       auto done = std::make_shared<boost::asio::steady_timer>(io, std::chrono::milliseconds(200));

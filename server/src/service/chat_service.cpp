@@ -61,7 +61,6 @@ ChatService::ChatService(boost::asio::io_context& io, store::RedisStore& redis,
       db_(db),
       options_(std::move(options)),
       scheduler_(io, redis, db, options_.schedule_poll, options_.node_id, options_.heartbeat),
-      dumper_(io, redis, db, options_.dump_interval, options_.dump_batch),
       heartbeat_timer_(io) {}
 
 void ChatService::start() {
@@ -72,14 +71,12 @@ void ChatService::start() {
   });
   redis_bus_.subscribe(store::kBusChannel);
   scheduler_.start();
-  dumper_.start();
   spawn_logged(io_, heartbeat_loop(), "heartbeat");
 }
 
 void ChatService::stop() {
   stopped_ = true;
   scheduler_.stop();
-  dumper_.stop();
   heartbeat_timer_.cancel();
   for (auto& [user, timer] : grace_timers_) timer->cancel();
   grace_timers_.clear();

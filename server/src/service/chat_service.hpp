@@ -16,7 +16,6 @@
 
 #include "chat/protocol/codec.hpp"
 #include "service/client.hpp"
-#include "service/dumper.hpp"
 #include "service/scheduler.hpp"
 #include "store/database.hpp"
 #include "store/redis_store.hpp"
@@ -28,8 +27,6 @@ struct ServiceOptions {
   std::string node_id;
   std::string advertise;  // "host:port"
   std::chrono::milliseconds schedule_poll{5000};
-  std::chrono::milliseconds dump_interval{2000};
-  std::size_t dump_batch = 500;
   std::chrono::milliseconds grace{10000};
   std::chrono::milliseconds heartbeat{1000};
 };
@@ -48,7 +45,7 @@ class ChatService {
   ChatService(const ChatService&) = delete;
   ChatService& operator=(const ChatService&) = delete;
 
-  /// Starts the scheduler, the dumper, the heartbeat and the bus subscription.
+  /// Starts the scheduler, the heartbeat and the bus subscription.
   void start();
   /// Stops timers, closes every client and removes this node from the registry.
   void stop();
@@ -133,7 +130,6 @@ class ChatService {
   store::Database& db_;
   ServiceOptions options_;
   Scheduler scheduler_;
-  Dumper dumper_;
   boost::asio::thread_pool crypto_pool_{1};  // Argon2id verification, off the I/O thread
   boost::asio::steady_timer heartbeat_timer_;
 

@@ -83,7 +83,7 @@ class AwaitHandler final : public ReplyHandler {
     if (!reply) {
       error = std::make_exception_ptr(StoreUnavailable("Redis connection lost"));
     } else if (reply->is_error() &&
-               (reply->str.starts_with("LOADING") || reply->str.starts_with("BUSY") ||
+               (reply->str.starts_with("LOADING") || reply->str.starts_with("BUSY ") ||
                 reply->str.starts_with("MASTERDOWN") || reply->str.starts_with("READONLY"))) {
       error = std::make_exception_ptr(StoreUnavailable("Redis: " + reply->str));
     } else {

@@ -1,5 +1,7 @@
 #include "store/redis_store.hpp"
 
+#include <spdlog/spdlog.h>
+
 #include <algorithm>
 #include <cinttypes>
 #include <cstdio>
@@ -20,6 +22,29 @@ using nlohmann::json;
 // strings so that cjson never rounds them.
 constexpr const char* kFunctions = R"LUA(#!lua name=chat
 local function ms_of(id) return string.match(id, '^(%d+)') end
+
+-- Every message and event-log entry is also appended to the outbox stream, which the
+-- dumpers read through one consumer group; undumped counts the instance's entries not yet
+-- acknowledged as written to MySQL, so its keys can go once it has ended and reached 0.
+local function to_outbox(outbox, undumped, fields)
+  redis.call('XADD', outbox, '*', unpack(fields))
+  redis.call('INCR', undumped)
+end
+
+-- Removes the keys of an instance that has ended once everything it held is in MySQL; the
+-- state marker stays 30 days (history is then read from MySQL).
+local function clean_up_if_dumped(inst)
+  local prefix = 'chat:i:{' .. inst .. '}:'
+  if tonumber(redis.call('GET', prefix .. 'undumped') or '0') > 0 then return 0 end
+  if redis.call('GET', prefix .. 'state') ~= 'ended' then return 0 end
+  for _, uid in ipairs(redis.call('SMEMBERS', prefix .. 'posters')) do
+    redis.call('DEL', prefix .. 'um:' .. uid)
+  end
+  redis.call('DEL', prefix .. 'msgs', prefix .. 'ev', prefix .. 'p', prefix .. 'pz',
+    prefix .. 'meta', prefix .. 'jseq', prefix .. 'undumped', prefix .. 'posters')
+  redis.call('EXPIRE', prefix .. 'state', 2592000)
+  return 1
+end
 
 -- The scheduler lease: KEYS lease epoch; ARGV node ttl token-or-empty. Renews a lease this
 -- node holds with that token, or takes a free one with a new fencing token (epoch + 1).
@@ -55,7 +80,7 @@ redis.register_function('chat_activate', function(keys, args)
   return 1
 end)
 
--- KEYS state p pz ev active pending lease; ARGV inst m o ts channel holder
+-- KEYS state p pz ev active outbox lease undumped; ARGV inst m o ts channel holder
 redis.register_function('chat_end', function(keys, args)
   if redis.call('GET', keys[7]) ~= args[6] then return -1 end  -- fenced: not the holder
   if redis.call('GET', keys[1]) ~= 'active' then return 0 end
@@ -65,18 +90,20 @@ redis.register_function('chat_end', function(keys, args)
     local rec = redis.call('HGET', keys[2], uid)
     local name = ''
     if rec then name = cjson.decode(rec).n end
-    redis.call('XADD', keys[4], '*', 'u', uid, 'type', '2', 'ts', args[4])
+    local id = redis.call('XADD', keys[4], '*', 'u', uid, 'type', '2', 'ts', args[4])
+    to_outbox(keys[6], keys[8], {'k', 'ev', 'm', args[2], 'o', args[3], 'id', id, 'u', uid,
+      'type', '2', 'ts', args[4]})
     redis.call('PUBLISH', args[5], cjson.encode({k='left', m=args[2], o=args[3], u=uid,
       n=name, ts=args[4], reason='meeting_ended'}))
   end
   redis.call('DEL', keys[2], keys[3])
   redis.call('HDEL', keys[5], args[1])
-  redis.call('SADD', keys[6], args[1])
   redis.call('PUBLISH', args[5], cjson.encode({k='ended', m=args[2], o=args[3], ts=args[4]}))
+  clean_up_if_dumped(args[1])  -- nothing left to dump: nothing to keep
   return 1
 end)
 
--- KEYS state p pz ev pending jseq; ARGV inst m o uid name userjson channel
+-- KEYS state p pz ev outbox jseq undumped; ARGV inst m o uid name userjson channel
 redis.register_function('chat_join', function(keys, args)
   if redis.call('GET', keys[1]) ~= 'active' then return {'inactive'} end
   local rec = redis.call('HGET', keys[2], args[4])
@@ -85,13 +112,14 @@ redis.register_function('chat_join', function(keys, args)
   local ms = ms_of(id)
   redis.call('HSET', keys[2], args[4], cjson.encode({j=ms, n=args[5], u=args[6]}))
   redis.call('ZADD', keys[3], redis.call('INCR', keys[6]), args[4])
-  redis.call('SADD', keys[5], args[1])
+  to_outbox(keys[5], keys[7], {'k', 'ev', 'm', args[2], 'o', args[3], 'id', id, 'u', args[4],
+    'type', '1', 'ts', ms})
   redis.call('PUBLISH', args[7], cjson.encode({k='joined', m=args[2], o=args[3], u=args[4],
     n=args[5], ts=ms}))
   return {'ok', ms}
 end)
 
--- KEYS state p pz ev pending; ARGV inst m o uid type reason channel
+-- KEYS state p pz ev outbox undumped; ARGV inst m o uid type reason channel
 redis.register_function('chat_leave', function(keys, args)
   if redis.call('GET', keys[1]) ~= 'active' then return {'inactive'} end
   local rec = redis.call('HGET', keys[2], args[4])
@@ -101,22 +129,46 @@ redis.register_function('chat_leave', function(keys, args)
   local ms = ms_of(id)
   redis.call('HDEL', keys[2], args[4])
   redis.call('ZREM', keys[3], args[4])
-  redis.call('SADD', keys[5], args[1])
+  to_outbox(keys[5], keys[6], {'k', 'ev', 'm', args[2], 'o', args[3], 'id', id, 'u', args[4],
+    'type', args[5], 'ts', ms})
   redis.call('PUBLISH', args[7], cjson.encode({k='left', m=args[2], o=args[3], u=args[4],
     n=name, ts=ms, reason=args[6]}))
   return {'ok', ms}
 end)
 
--- KEYS state p msgs umsgs pending; ARGV inst m o uid name text channel
+-- KEYS state p msgs umsgs outbox undumped posters; ARGV inst m o uid name text channel
 redis.register_function('chat_post', function(keys, args)
   if redis.call('GET', keys[1]) ~= 'active' then return {'inactive'} end
   if redis.call('HEXISTS', keys[2], args[4]) == 0 then return {'not_joined'} end
   local id = redis.call('XADD', keys[3], '*', 'u', args[4], 'n', args[5], 't', args[6])
   redis.call('XADD', keys[4], id, 'u', args[4], 'n', args[5], 't', args[6])
-  redis.call('SADD', keys[5], args[1])
+  redis.call('SADD', keys[7], args[4])
+  to_outbox(keys[5], keys[6], {'k', 'msg', 'm', args[2], 'o', args[3], 'id', id, 'u', args[4],
+    'n', args[5], 't', args[6]})
   redis.call('PUBLISH', args[7], cjson.encode({k='message', m=args[2], o=args[3], id=id,
     u=args[4], n=args[5], t=args[6]}))
   return {'ok', id}
+end)
+
+-- KEYS outbox; ARGV group then (entry id, instance "m:o") pairs. Acknowledges entries
+-- written to MySQL and deletes them from the outbox (so it stays trimmed). Only entries this
+-- call really acknowledged count down their instance (another dumper may have taken over an
+-- entry and acknowledged it first). An instance that has ended with nothing left to dump
+-- loses its keys, all but a state marker kept 30 days. Returns the instances cleaned up.
+redis.register_function('chat_ack', function(keys, args)
+  local counts = {}
+  for i = 2, #args, 2 do
+    if redis.call('XACK', keys[1], args[1], args[i]) == 1 then
+      redis.call('XDEL', keys[1], args[i])
+      if args[i + 1] ~= '' then counts[args[i + 1]] = (counts[args[i + 1]] or 0) + 1 end
+    end
+  end
+  local cleaned = 0
+  for inst, n in pairs(counts) do
+    redis.call('DECRBY', 'chat:i:{' .. inst .. '}:undumped', n)
+    cleaned = cleaned + clean_up_if_dumped(inst)
+  end
+  return cleaned
 end)
 
 -- KEYS node nodes users; ARGV node info ttl uid...
@@ -157,7 +209,8 @@ std::string user_stream(InstanceKey k, std::int64_t user_id) {
   return key(k, "um:" + std::to_string(user_id));
 }
 const std::string kActive = "chat:active";
-const std::string kPending = "chat:dump:pending";
+const std::string kOutbox = "chat:outbox";
+const std::string kDumpGroup = "dumpers";
 const std::string kNodes = "chat:nodes";
 const std::string kLease = "chat:scheduler:lease";
 const std::string kLeaseEpoch = "chat:scheduler:epoch";
@@ -215,13 +268,6 @@ protocol::ChatMessage message_of(const std::string& id, Field&& field) {
   const std::string* t = field("t");
   if (!u || !n || !t) throw std::runtime_error("message entry without fields");
   return {message_id_from_stream_id(id), to_i64(*u), *n, *t, stream_id_ms(id)};
-}
-
-// Entries after cursor (exclusive), at most count, oldest first.
-std::vector<std::string> xrange_after(const std::string& stream, const std::string& cursor,
-                                      std::size_t count) {
-  return {"XRANGE", stream,  cursor.empty() ? "-" : "(" + cursor,
-          "+",      "COUNT", std::to_string(count)};
 }
 
 }  // namespace
@@ -302,6 +348,18 @@ const std::string& function_library() {
   return library;
 }
 
+void load_functions_on_connect(RedisConnection& redis) {
+  redis.set_on_connected([&redis] {
+    class Logged final : public ReplyHandler {
+     public:
+      void complete(std::optional<RedisReply> r) override {
+        if (r && r->is_error()) spdlog::critical("loading Redis functions failed: {}", r->str);
+      }
+    };
+    redis.command({"FUNCTION", "LOAD", "REPLACE", function_library()}, std::make_unique<Logged>());
+  });
+}
+
 awaitable<std::optional<std::string>> RedisStore::acquire_lease(const std::string& node,
                                                                 const std::string& token,
                                                                 std::int64_t ttl_ms) {
@@ -358,14 +416,15 @@ awaitable<bool> RedisStore::activate(const InstanceRecord& inst, const std::stri
 awaitable<bool> RedisStore::end(InstanceKey k, protocol::UnixMs ts, const std::string& holder) {
   std::vector<std::string> args2{"FCALL",
                                  "chat_end",
-                                 "7",
+                                 "8",
                                  key(k, "state"),
                                  key(k, "p"),
                                  key(k, "pz"),
                                  key(k, "ev"),
                                  kActive,
-                                 kPending,
+                                 kOutbox,
                                  kLease,
+                                 key(k, "undumped"),
                                  inst_name(k),
                                  std::to_string(k.first),
                                  std::to_string(k.second),
@@ -380,13 +439,14 @@ awaitable<bool> RedisStore::end(InstanceKey k, protocol::UnixMs ts, const std::s
 awaitable<JoinOutcome> RedisStore::join(InstanceKey k, const protocol::UserInfo& user) {
   std::vector<std::string> args3{"FCALL",
                                  "chat_join",
-                                 "6",
+                                 "7",
                                  key(k, "state"),
                                  key(k, "p"),
                                  key(k, "pz"),
                                  key(k, "ev"),
-                                 kPending,
+                                 kOutbox,
                                  key(k, "jseq"),
+                                 key(k, "undumped"),
                                  inst_name(k),
                                  std::to_string(k.first),
                                  std::to_string(k.second),
@@ -406,12 +466,13 @@ awaitable<LeaveOutcome> RedisStore::leave(InstanceKey k, std::int64_t user_id,
   const char* type = reason == protocol::LeaveReason::timeout ? "3" : "2";
   std::vector<std::string> args4{"FCALL",
                                  "chat_leave",
-                                 "5",
+                                 "6",
                                  key(k, "state"),
                                  key(k, "p"),
                                  key(k, "pz"),
                                  key(k, "ev"),
-                                 kPending,
+                                 kOutbox,
+                                 key(k, "undumped"),
                                  inst_name(k),
                                  std::to_string(k.first),
                                  std::to_string(k.second),
@@ -430,12 +491,14 @@ awaitable<PostOutcome> RedisStore::post(InstanceKey k, const protocol::UserInfo&
                                         const std::string& text) {
   std::vector<std::string> args5{"FCALL",
                                  "chat_post",
-                                 "5",
+                                 "7",
                                  key(k, "state"),
                                  key(k, "p"),
                                  key(k, "msgs"),
                                  user_stream(k, user.user_id),
-                                 kPending,
+                                 kOutbox,
+                                 key(k, "undumped"),
+                                 key(k, "posters"),
                                  inst_name(k),
                                  std::to_string(k.first),
                                  std::to_string(k.second),
@@ -600,63 +663,96 @@ awaitable<bool> RedisStore::user_on_other_node(const std::string& self, std::int
   co_return false;
 }
 
-awaitable<std::vector<InstanceKey>> RedisStore::pending_dumps() {
-  std::vector<std::string> args25{"SMEMBERS", kPending};
-  const auto r = co_await call(args25);
-  std::vector<InstanceKey> out;
-  for (const auto& e : r.elements) {
-    const auto colon = e.str.find(':');
-    if (colon == std::string::npos) continue;
-    out.emplace_back(to_i64(e.str.substr(0, colon)), to_i64(e.str.substr(colon + 1)));
-  }
-  co_return out;
+awaitable<void> RedisStore::ensure_dump_group() {
+  std::vector<std::string> args{"XGROUP", "CREATE", kOutbox, kDumpGroup, "0", "MKSTREAM"};
+  const auto r = co_await redis_.exec(args);
+  if (r.is_error() && !r.str.starts_with("BUSYGROUP")) unexpected(r, "XGROUP CREATE");
 }
 
-awaitable<DumpBatch> RedisStore::read_dump_batch(InstanceKey k, std::size_t max_entries) {
-  DumpBatch batch;
-  std::vector<std::string> args26{"HMGET", key(k, "dump"), "msgs", "ev"};
-  const auto cursors = co_await call(args26);
-  batch.messages_cursor = cursors.elements.at(0).str;
-  batch.events_cursor = cursors.elements.at(1).str;
-  std::vector<std::string> args27{"GET", key(k, "state")};
-  const auto state_reply = co_await call(args27);
-  batch.ended = state_reply.str == "ended";
-  const auto msgs_args = xrange_after(key(k, "msgs"), batch.messages_cursor, max_entries);
-  const auto msgs = co_await call(msgs_args);
-  for_each_entry(msgs, [&](const std::string& id, auto field) {
-    batch.messages.push_back({k.first, k.second, message_of(id, field)});
-    batch.messages_cursor = id;
-  });
-  const auto evs_args = xrange_after(key(k, "ev"), batch.events_cursor, max_entries);
-  const auto evs = co_await call(evs_args);
-  for_each_entry(evs, [&](const std::string& id, auto field) {
-    const std::string* u = field("u");
-    const std::string* type = field("type");
-    const std::string* ts = field("ts");
-    if (!u || !type) throw std::runtime_error("event entry without fields");
-    batch.events.push_back({k.first, k.second, to_i64(*u), static_cast<int>(to_i64(*type)),
-                            ts ? to_i64(*ts) : stream_id_ms(id), id});
-    batch.events_cursor = id;
-  });
+namespace {
+
+// Reads outbox entries ([id, [field, value...]] or [id, nil] for deleted ones) into batch.
+void add_outbox_entries(const RedisReply& entries, OutboxBatch& batch) {
+  for (const auto& entry : entries.elements) {
+    if (!entry.is_array() || entry.elements.size() != 2) continue;
+    const std::string& id = entry.elements[0].str;
+    const auto& fields = entry.elements[1].elements;
+    auto field = [&](std::string_view name) -> const std::string* {
+      for (std::size_t i = 0; i + 1 < fields.size(); i += 2)
+        if (fields[i].str == name) return &fields[i + 1].str;
+      return nullptr;
+    };
+    const std::string* kind = field("k");
+    const std::string* m = field("m");
+    const std::string* o = field("o");
+    const std::string* stream_id = field("id");
+    if (!kind || !m || !o || !stream_id) {
+      batch.acks.emplace_back(id, "");  // deleted or foreign entry: nothing to write
+      continue;
+    }
+    const InstanceKey k{to_i64(*m), to_i64(*o)};
+    if (*kind == "msg") {
+      batch.messages.push_back({k.first, k.second, message_of(*stream_id, field)});
+    } else {
+      const std::string* u = field("u");
+      const std::string* type = field("type");
+      const std::string* ts = field("ts");
+      if (!u || !type || !ts) throw std::runtime_error("outbox event entry without fields");
+      batch.events.push_back({k.first, k.second, to_i64(*u), static_cast<int>(to_i64(*type)),
+                              to_i64(*ts), *stream_id});
+    }
+    batch.acks.emplace_back(id, inst_name(k));
+    const auto ms = stream_id_ms(id);
+    if (batch.oldest_ms == 0 || ms < batch.oldest_ms) batch.oldest_ms = ms;
+  }
+}
+
+}  // namespace
+
+awaitable<OutboxBatch> RedisStore::read_outbox(const std::string& consumer, std::size_t count,
+                                               std::int64_t claim_idle_ms) {
+  OutboxBatch batch;
+  const std::string n = std::to_string(count);
+  // 1. Entries this consumer read before but never acknowledged (it crashed mid-batch).
+  std::vector<std::string> own{"XREADGROUP", "GROUP", kDumpGroup, consumer, "COUNT", n,
+                               "STREAMS",    kOutbox, "0"};
+  const auto mine = co_await call(own);
+  if (mine.is_array() && !mine.elements.empty())
+    add_outbox_entries(mine.elements[0].elements.at(1), batch);
+  if (!batch.acks.empty()) co_return batch;
+  // 2. Entries another dumper has held for too long (it died): take them over.
+  std::vector<std::string> claim{
+      "XAUTOCLAIM", kOutbox, kDumpGroup, consumer, std::to_string(claim_idle_ms),
+      "0-0",        "COUNT", n};
+  const auto claimed = co_await call(claim);
+  if (claimed.is_array() && claimed.elements.size() >= 2)
+    add_outbox_entries(claimed.elements[1], batch);
+  if (!batch.acks.empty()) co_return batch;
+  // 3. New entries.
+  std::vector<std::string> fresh{"XREADGROUP", "GROUP", kDumpGroup, consumer, "COUNT", n,
+                                 "STREAMS",    kOutbox, ">"};
+  const auto added = co_await call(fresh);
+  if (added.is_array() && !added.elements.empty())
+    add_outbox_entries(added.elements[0].elements.at(1), batch);
   co_return batch;
 }
 
-awaitable<void> RedisStore::save_dump_cursors(InstanceKey k, const DumpBatch& batch) {
-  std::vector<std::string> args{"HSET", key(k, "dump")};
-  if (!batch.messages_cursor.empty()) {
-    args.push_back("msgs");
-    args.push_back(batch.messages_cursor);
+awaitable<std::int64_t> RedisStore::ack_outbox(const OutboxBatch& batch) {
+  if (batch.acks.empty()) co_return 0;
+  std::vector<std::string> args{"FCALL", "chat_ack", "1", kOutbox, kDumpGroup};
+  args.reserve(args.size() + 2 * batch.acks.size());
+  for (const auto& [id, inst] : batch.acks) {
+    args.push_back(id);
+    args.push_back(inst);
   }
-  if (!batch.events_cursor.empty()) {
-    args.push_back("ev");
-    args.push_back(batch.events_cursor);
-  }
-  if (args.size() > 2) co_await call(args);
+  const auto r = co_await call(args);
+  co_return r.integer;
 }
 
-awaitable<void> RedisStore::finish_dump(InstanceKey k) {
-  std::vector<std::string> args{"SREM", kPending, inst_name(k)};
-  co_await call(args);
+awaitable<std::int64_t> RedisStore::outbox_length() {
+  std::vector<std::string> args{"XLEN", kOutbox};
+  const auto r = co_await call(args);
+  co_return r.integer;
 }
 
 }  // namespace chat::store

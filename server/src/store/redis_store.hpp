@@ -8,9 +8,11 @@
 //   chat:i:{m:o}:msgs    stream of chat messages (u, n, t); its ids give order and time
 //   chat:i:{m:o}:um:<u>  stream of one user's messages, same ids (for user_messages)
 //   chat:i:{m:o}:ev      stream of event logs (u, type 1/2/3, optional ts)
-//   chat:i:{m:o}:dump    hash msgs/ev -> last stream id written to MySQL
+//   chat:i:{m:o}:posters set of users who posted (to find the um:<u> keys)
+//   chat:i:{m:o}:undumped count of its outbox entries not yet written to MySQL
 //   chat:active          hash "m:o" -> "from:to" (ms) of active instances
-//   chat:dump:pending    set of "m:o" that may hold data not yet in MySQL
+//   chat:outbox          stream of every message and event-log entry on its way to MySQL,
+//                        read by the consumer group "dumpers", deleted once written
 //   chat:nodes           set of node ids; chat:node:<id> JSON {node,address,clients} with
 //                        expiry; chat:node:<id>:users set of logged-in user ids
 //   chat:scheduler:lease "<node>:<token>" with expiry: the one node that starts and ends
@@ -70,14 +72,15 @@ struct ActiveInstance {
   std::vector<std::int64_t> participants;
 };
 
-/// A batch of one instance's data not yet written to MySQL, with the cursors to store once
-/// it is committed.
-struct DumpBatch {
+/// Outbox entries read for one MySQL transaction: the rows to write and, per entry, its
+/// outbox id and instance ("m:o"; empty for an entry with nothing to write) to acknowledge
+/// once the transaction has committed.
+struct OutboxBatch {
   std::vector<DumpedMessage> messages;
   std::vector<DumpedEvent> events;
-  std::string messages_cursor;  // last stream id in the batch (or the old cursor)
-  std::string events_cursor;
-  bool ended = false;  // the instance has ended: no new data will come
+  std::vector<std::pair<std::string, std::string>> acks;
+  protocol::UnixMs oldest_ms = 0;  // time of the oldest entry (for the lag)
+  bool empty() const noexcept { return acks.empty(); }
 };
 
 /// The protocol message_id for a stream id "ms-seq": fixed-width decimal
@@ -90,6 +93,10 @@ protocol::UnixMs stream_id_ms(const std::string& stream_id);
 
 /// Source of the Redis function library "chat" (FUNCTION LOAD REPLACE on every connect).
 const std::string& function_library();
+
+/// Makes the connection load the function library first thing after every (re)connect, so
+/// it precedes any FCALL on that connection (Redis may have restarted without it).
+void load_functions_on_connect(RedisConnection& redis);
 
 /// Decodes a bus payload published by the function library into a protocol event;
 /// nullopt for a payload it does not understand (logged by the caller).
@@ -173,14 +180,18 @@ class RedisStore {
   /// True when a live node other than self has the user logged in.
   boost::asio::awaitable<bool> user_on_other_node(const std::string& self, std::int64_t user_id);
 
-  /// Instances that may hold data not yet in MySQL.
-  boost::asio::awaitable<std::vector<InstanceKey>> pending_dumps();
-  /// Up to max_entries messages and events after the stored cursors.
-  boost::asio::awaitable<DumpBatch> read_dump_batch(InstanceKey key, std::size_t max_entries);
-  /// Stores the cursors of a committed batch.
-  boost::asio::awaitable<void> save_dump_cursors(InstanceKey key, const DumpBatch& batch);
-  /// Drops an ended, fully dumped instance from the pending set.
-  boost::asio::awaitable<void> finish_dump(InstanceKey key);
+  /// Creates the dumpers' consumer group on the outbox (and the stream) if missing.
+  boost::asio::awaitable<void> ensure_dump_group();
+  /// Up to count outbox entries for this consumer: first its own unacknowledged ones
+  /// (after a crash), then entries idle for claim_idle_ms in a dead dumper's hands, then new
+  /// ones. Every entry is delivered to some dumper until acknowledged: at least once.
+  boost::asio::awaitable<OutboxBatch> read_outbox(const std::string& consumer, std::size_t count,
+                                                  std::int64_t claim_idle_ms);
+  /// Acknowledges and deletes a committed batch's entries; instances that have ended with
+  /// all their data in MySQL lose their keys. Returns how many were cleaned up.
+  boost::asio::awaitable<std::int64_t> ack_outbox(const OutboxBatch& batch);
+  /// Entries in the outbox (not yet dumped, or in flight).
+  boost::asio::awaitable<std::int64_t> outbox_length();
 
  private:
   boost::asio::awaitable<RedisReply> call(const std::vector<std::string>& args);
