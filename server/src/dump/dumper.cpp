@@ -67,10 +67,16 @@ awaitable<DumpStats> Dumper::run_once() {
     stats.messages += batch.messages.size();
     stats.events += batch.events.size();
   }
+  // Consumers of dumpers that are gone would otherwise stay in the group forever.
+  co_await redis_.retire_dump_consumers("", options_.claim_idle.count());
   stats.duration_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
                           std::chrono::steady_clock::now() - started)
                           .count();
   co_return stats;
+}
+
+awaitable<void> Dumper::retire() {
+  co_await redis_.retire_dump_consumers(options_.consumer, options_.claim_idle.count());
 }
 
 std::string describe(const DumpStats& s) {

@@ -49,6 +49,10 @@ class Dumper {
   /// StoreUnavailable when Redis or MySQL is down; what was committed stays committed.
   boost::asio::awaitable<DumpStats> run_once();
 
+  /// Leaves the consumer group when nothing is pending for this dumper (call on a clean
+  /// exit); entries still pending keep the consumer, to be re-read or claimed.
+  boost::asio::awaitable<void> retire();
+
  private:
   boost::asio::awaitable<void> run();
 

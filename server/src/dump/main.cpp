@@ -115,6 +115,7 @@ int main(int argc, char** argv) {
                 throw store::StoreUnavailable("Redis is unreachable");
               const auto stats = co_await dumper.run_once();
               spdlog::info("{}", dump::describe(stats));
+              co_await dumper.retire();
             } catch (const std::exception& e) {
               spdlog::error("dump run failed: {}", e.what());
               rc = kExitFailed;
@@ -130,7 +131,17 @@ int main(int argc, char** argv) {
     signals.async_wait([&](const boost::system::error_code& ec, int) {
       if (ec) return;
       dumper.stop();
-      redis->stop();
+      boost::asio::co_spawn(
+          io,
+          [&]() -> boost::asio::awaitable<void> {
+            try {
+              co_await dumper.retire();
+            } catch (const std::exception& e) {
+              spdlog::warn("leaving the consumer group failed: {}", e.what());
+            }
+            redis->stop();
+          },
+          boost::asio::detached);
     });
     io.run();
     db.join();

@@ -171,6 +171,26 @@ redis.register_function('chat_ack', function(keys, args)
   return cleaned
 end)
 
+-- KEYS outbox; ARGV group self idle_ms. Consumers of the dump group with nothing pending
+-- are removed: the caller's own (self, '' for none; a dumper that exits) and any other idle
+-- for idle_ms (a dumper that died or moved on), so cron runs under new names each time do
+-- not grow the group forever. A consumer holding entries stays until they are claimed.
+-- Returns how many were removed.
+redis.register_function('chat_dump_retire', function(keys, args)
+  local ok, consumers = pcall(redis.call, 'XINFO', 'CONSUMERS', keys[1], args[1])
+  if not ok then return 0 end
+  local removed = 0
+  for _, c in ipairs(consumers) do
+    local f = {}
+    for i = 1, #c, 2 do f[c[i]] = c[i + 1] end
+    if f['pending'] == 0 and (f['name'] == args[2] or f['idle'] >= tonumber(args[3])) then
+      redis.call('XGROUP', 'DELCONSUMER', keys[1], args[1], f['name'])
+      removed = removed + 1
+    end
+  end
+  return removed
+end)
+
 -- KEYS node nodes users; ARGV node info ttl uid...
 -- One step, so a login's SADD sent after the caller took its user list is never lost.
 redis.register_function('chat_heartbeat', function(keys, args)
@@ -745,6 +765,14 @@ awaitable<std::int64_t> RedisStore::ack_outbox(const OutboxBatch& batch) {
     args.push_back(id);
     args.push_back(inst);
   }
+  const auto r = co_await call(args);
+  co_return r.integer;
+}
+
+awaitable<std::int64_t> RedisStore::retire_dump_consumers(const std::string& self,
+                                                           std::int64_t idle_ms) {
+  std::vector<std::string> args{"FCALL",    "chat_dump_retire", "1", kOutbox, kDumpGroup, self,
+                                std::to_string(idle_ms)};
   const auto r = co_await call(args);
   co_return r.integer;
 }

@@ -190,6 +190,10 @@ class RedisStore {
   /// Acknowledges and deletes a committed batch's entries; instances that have ended with
   /// all their data in MySQL lose their keys. Returns how many were cleaned up.
   boost::asio::awaitable<std::int64_t> ack_outbox(const OutboxBatch& batch);
+  /// Removes dump-group consumers with nothing pending: `self` (a dumper that is exiting;
+  /// "" for none) and any other idle for idle_ms. Returns how many were removed.
+  boost::asio::awaitable<std::int64_t> retire_dump_consumers(const std::string& self,
+                                                             std::int64_t idle_ms);
   /// Entries in the outbox (not yet dumped, or in flight).
   boost::asio::awaitable<std::int64_t> outbox_length();
 
