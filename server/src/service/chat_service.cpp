@@ -341,8 +341,15 @@ awaitable<json> ChatService::history(const Target& t, std::optional<std::int64_t
   auto read = db_.run(
       [&](store::MysqlStore& s) { return s.history(t.key.first, t.key.second, user_id, page); });
   auto rows = co_await std::move(read);
-  if (state == store::InstanceState::never && rows.empty())
-    throw ProtocolError(ErrorCode::meeting_inactive, "the meeting instance never became active");
+  if (state == store::InstanceState::never && rows.empty()) {
+    // No marker: never active, or ended so long ago that the marker expired. Its join and
+    // leave rows in the event log tell the two apart, so an empty page of a past meeting
+    // is still [] (PROTOCOL.md: history of an ended instance).
+    auto probe = db_.run(
+        [&](store::MysqlStore& s) { return s.has_event_log(t.key.first, t.key.second); });
+    if (!co_await std::move(probe))
+      throw ProtocolError(ErrorCode::meeting_inactive, "the meeting instance never became active");
+  }
   co_return json{{"messages", rows}};
 }
 

@@ -164,6 +164,8 @@ constexpr std::string_view kHistoryBefore =
 constexpr std::string_view kHistoryLatest =
     "SELECT message_id, user_id, name, text, ts FROM message WHERE meeting_id = ? AND order_id = ? "
     "AND (? IS NULL OR user_id = ?) ORDER BY message_id DESC LIMIT ?";
+constexpr std::string_view kInstanceHasEvents =
+    "SELECT 1 FROM event_log WHERE meeting_id = ? AND order_id = ? LIMIT 1";
 
 }  // namespace
 
@@ -348,6 +350,11 @@ std::vector<protocol::ChatMessage> MysqlStore::history(std::int64_t meeting_id,
                      from_mysql_datetime(r[4].value_or(""))});
     return out;
   });
+}
+
+bool MysqlStore::has_event_log(std::int64_t meeting_id, std::int64_t order_id) {
+  return with_retry(
+      [&](MYSQL* db) { return !query(db, kInstanceHasEvents, {meeting_id, order_id}).empty(); });
 }
 
 }  // namespace chat::store

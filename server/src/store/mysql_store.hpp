@@ -108,6 +108,10 @@ class MysqlStore {
                                              std::optional<std::int64_t> user_id,
                                              const protocol::Page& page);
 
+  /// True when the event log holds a row of that instance: proof that it was active once,
+  /// kept after its Redis state marker has expired (the `messages` op of an ended instance).
+  bool has_event_log(std::int64_t meeting_id, std::int64_t order_id);
+
  private:
   template <class Fn>
   auto with_retry(Fn&& fn);
