@@ -61,6 +61,10 @@ class ChatdProcess {
   /// True while the process runs.
   bool alive();
 
+  /// The process id while it runs (-1 once reaped or never started), e.g. to read its memory
+  /// with process_memory().
+  pid_t pid() const noexcept { return process_ ? process_->pid() : -1; }
+
   /// SIGTERM and wait (bounded); returns the exit status (0 = clean; 128+n = killed by signal n).
   int stop(Millis grace = Millis(5000));
 

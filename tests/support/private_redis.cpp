@@ -58,7 +58,9 @@ bool raw_ping(std::uint16_t port, std::chrono::milliseconds timeout) {
 
 }  // namespace
 
-PrivateRedis::PrivateRedis() {
+PrivateRedis::PrivateRedis() : PrivateRedis(PrivateRedisOptions{}) {}
+
+PrivateRedis::PrivateRedis(PrivateRedisOptions options) : options_(std::move(options)) {
   // The free port may be taken between probing and binding: try a few.
   for (int attempt = 1;; ++attempt) {
     port_ = free_tcp_port();
@@ -87,7 +89,7 @@ void PrivateRedis::start() {
   process_ = std::make_unique<Subprocess>(
       std::vector<std::string>{"redis-server", "--port", std::to_string(port_), "--bind",
                                "127.0.0.1", "--dir", dir_.string(), "--save", "", "--appendonly",
-                               "yes", "--appendfsync", "always", "--daemonize", "no",
+                               "yes", "--appendfsync", options_.appendfsync, "--daemonize", "no",
                                "--protected-mode", "no"},
       std::vector<std::pair<std::string, std::string>>{}, dir_ / "redis.log");
   const auto deadline = Clock::now() + std::chrono::seconds(10);
@@ -106,6 +108,29 @@ void PrivateRedis::start() {
 void PrivateRedis::stop() {
   if (!process_) return;
   process_->stop(std::chrono::seconds(5));
+  process_.reset();
+}
+
+void PrivateRedis::shutdown() {
+  if (!process_) return;
+  // Inline command on a raw socket, as for PING; a server that shuts down closes the
+  // connection without a reply.
+  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd >= 0) {
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    addr.sin_port = htons(port_);
+    if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0 &&
+        ::send(fd, "SHUTDOWN\r\n", 10, MSG_NOSIGNAL) == 10) {
+      // Wait for the server to drop the connection (or answer an error), bounded.
+      pollfd r{fd, POLLIN, 0};
+      char buf[128];
+      if (::poll(&r, 1, 10000) == 1) (void)::recv(fd, buf, sizeof buf, 0);
+    }
+    ::close(fd);
+  }
+  if (!process_->wait_exit(std::chrono::seconds(10))) process_->stop(std::chrono::seconds(5));
   process_.reset();
 }
 

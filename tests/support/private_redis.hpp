@@ -6,10 +6,18 @@
 #include <cstdint>
 #include <filesystem>
 #include <memory>
+#include <string>
 
 #include "subprocess.hpp"
 
 namespace chat::test {
+
+/// How a PrivateRedis persists.
+struct PrivateRedisOptions {
+  /// --appendfsync: "always" (nothing acknowledged is ever lost, even on SIGKILL) or
+  /// "everysec" (the production setting; a graceful SHUTDOWN still loses nothing).
+  std::string appendfsync = "always";
+};
 
 /// A private redis-server (from PATH) on 127.0.0.1:<free port> with its own data directory.
 /// AOF with fsync always, so a stop/start keeps the data like a real outage would.
@@ -17,6 +25,8 @@ class PrivateRedis {
  public:
   /// Starts the server and waits (bounded) until it answers PING. Throws on failure.
   PrivateRedis();
+  /// Same with explicit persistence settings.
+  explicit PrivateRedis(PrivateRedisOptions options);
   ~PrivateRedis();
   PrivateRedis(const PrivateRedis&) = delete;
   PrivateRedis& operator=(const PrivateRedis&) = delete;
@@ -29,6 +39,13 @@ class PrivateRedis {
   /// Stops it (SIGTERM, SIGKILL after a bound) and waits for the exit.
   void stop();
 
+  /// Graceful SHUTDOWN command (Redis fsyncs the AOF, then exits); waits (bounded) for the
+  /// exit, falling back to stop() when the command was not accepted.
+  void shutdown();
+
+  /// The data directory (AOF lives in appendonlydir/).
+  const std::filesystem::path& dir() const noexcept { return dir_; }
+
   /// Freezes it with SIGSTOP (connections stay open, nothing answers); resume() undoes it.
   void freeze();
   void resume();
@@ -39,6 +56,7 @@ class PrivateRedis {
   bool running() const noexcept { return process_ != nullptr; }
 
  private:
+  PrivateRedisOptions options_;
   std::uint16_t port_ = 0;
   std::filesystem::path dir_;
   std::unique_ptr<Subprocess> process_;

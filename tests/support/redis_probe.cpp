@@ -37,6 +37,31 @@ Reply run(redisContext* ctx, const std::string& where, const std::vector<std::st
   return r;
 }
 
+RedisValue to_value(const redisReply* r) {
+  RedisValue v;
+  switch (r->type) {
+    case REDIS_REPLY_INTEGER:
+      v.type = RedisValue::Type::integer;
+      v.integer = r->integer;
+      break;
+    case REDIS_REPLY_STRING:
+      v.type = RedisValue::Type::string;
+      v.str.assign(r->str, r->len);
+      break;
+    case REDIS_REPLY_STATUS:
+      v.type = RedisValue::Type::status;
+      v.str.assign(r->str, r->len);
+      break;
+    case REDIS_REPLY_ARRAY:
+      v.type = RedisValue::Type::array;
+      for (size_t i = 0; i < r->elements; ++i) v.elements.push_back(to_value(r->element[i]));
+      break;
+    default:
+      break;  // nil (errors were thrown by run())
+  }
+  return v;
+}
+
 }  // namespace
 
 RedisProbe::RedisProbe(const std::string& host, std::uint16_t port, const std::string& password,
@@ -79,6 +104,33 @@ long long RedisProbe::pttl(const std::string& key) {
   if (r->type != REDIS_REPLY_INTEGER)
     throw std::runtime_error("redis " + where_ + ": PTTL " + key + " is not an integer");
   return r->integer;
+}
+
+RedisValue RedisProbe::command(const std::vector<std::string>& args) {
+  if (args.empty()) throw std::invalid_argument("RedisProbe::command: no command");
+  const Reply r = run(ctx_, where_, args);
+  return to_value(r.get());
+}
+
+long long RedisProbe::integer(const std::vector<std::string>& args) {
+  const RedisValue v = command(args);
+  if (v.type != RedisValue::Type::integer)
+    throw std::runtime_error("redis " + where_ + ": " + args.front() +
+                             " did not answer an integer");
+  return v.integer;
+}
+
+std::vector<std::string> RedisProbe::keys(const std::string& pattern) {
+  std::vector<std::string> out;
+  std::string cursor = "0";
+  do {
+    const RedisValue v = command({"SCAN", cursor, "MATCH", pattern, "COUNT", "1000"});
+    if (v.type != RedisValue::Type::array || v.elements.size() != 2)
+      throw std::runtime_error("redis " + where_ + ": unexpected SCAN reply");
+    cursor = v.elements[0].str;
+    for (const auto& k : v.elements[1].elements) out.push_back(k.str);
+  } while (cursor != "0");
+  return out;
 }
 
 }  // namespace chat::test

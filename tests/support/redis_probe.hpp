@@ -13,6 +13,18 @@ struct redisContext;
 
 namespace chat::test {
 
+/// A Redis reply as plain data (RESP2): strings and status replies in `str`, integers in
+/// `integer`, arrays in `elements`. Error replies never become values: command() throws.
+struct RedisValue {
+  enum class Type { nil, integer, string, status, array };
+  Type type = Type::nil;
+  long long integer = 0;
+  std::string str;
+  std::vector<RedisValue> elements;
+
+  bool is_nil() const noexcept { return type == Type::nil; }
+};
+
 /// One blocking hiredis connection with bounded connect and command times. Every failure
 /// (refused, timed out, error reply where a value was expected) throws std::runtime_error,
 /// so a test that reads Redis fails with a message instead of hanging.
@@ -31,6 +43,16 @@ class RedisProbe {
 
   /// PTTL key in ms (-2: no such key, -1: no expiry).
   long long pttl(const std::string& key);
+
+  /// Any command, e.g. {"XLEN", "chat:outbox"}; the whole reply. Throws std::runtime_error on
+  /// an error reply or a broken/timed-out connection.
+  RedisValue command(const std::vector<std::string>& args);
+
+  /// command() for commands that answer an integer (XLEN, DBSIZE, EXISTS...).
+  long long integer(const std::vector<std::string>& args);
+
+  /// Every key matching a glob pattern (SCAN, so the server is never blocked for long).
+  std::vector<std::string> keys(const std::string& pattern);
 
  private:
   redisContext* ctx_ = nullptr;

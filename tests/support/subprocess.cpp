@@ -11,6 +11,7 @@
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
+#include <string_view>
 #include <thread>
 
 extern char** environ;
@@ -162,6 +163,28 @@ std::string tail_lines(const std::string& text, std::size_t lines) {
     if (text[pos - 1] == '\n' && ++n == lines) break;
   }
   return text.substr(pos);
+}
+
+std::optional<ProcessMemory> process_memory(pid_t pid) {
+  if (pid <= 0) return std::nullopt;
+  std::ifstream in("/proc/" + std::to_string(pid) + "/status");
+  if (!in) return std::nullopt;
+  // Lines look like "VmRSS:\t   12345 kB".
+  std::optional<std::uint64_t> rss_kib, hwm_kib;
+  std::string line;
+  while (std::getline(in, line)) {
+    auto value_kib = [&line](std::string_view key) -> std::optional<std::uint64_t> {
+      if (line.rfind(key, 0) != 0) return std::nullopt;
+      std::istringstream fields(line.substr(key.size()));
+      std::uint64_t kib = 0;
+      if (!(fields >> kib)) return std::nullopt;
+      return kib;
+    };
+    if (auto v = value_kib("VmRSS:")) rss_kib = v;
+    if (auto v = value_kib("VmHWM:")) hwm_kib = v;
+  }
+  if (!rss_kib || !hwm_kib) return std::nullopt;
+  return ProcessMemory{*rss_kib * 1024, *hwm_kib * 1024};
 }
 
 }  // namespace chat::test

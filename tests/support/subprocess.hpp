@@ -5,6 +5,7 @@
 #include <sys/types.h>
 
 #include <chrono>
+#include <cstdint>
 #include <filesystem>
 #include <optional>
 #include <string>
@@ -65,5 +66,15 @@ class Subprocess {
 
 /// The last `lines` lines of a text (for failure messages).
 std::string tail_lines(const std::string& text, std::size_t lines);
+
+/// Resident memory of a process, from /proc/<pid>/status, in bytes.
+struct ProcessMemory {
+  std::uint64_t rss_bytes = 0;  // VmRSS: resident now
+  std::uint64_t hwm_bytes = 0;  // VmHWM: peak resident since the process started
+};
+
+/// Reads VmRSS and VmHWM of `pid` (e.g. to bound a server's memory under abuse). nullopt when
+/// the process is gone (or a zombie, which has no such lines) or /proc is unreadable.
+std::optional<ProcessMemory> process_memory(pid_t pid);
 
 }  // namespace chat::test

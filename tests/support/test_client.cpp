@@ -175,6 +175,27 @@ std::int64_t TestClient::send(std::string_view op, const json& params) {
   return id;
 }
 
+std::vector<std::int64_t> TestClient::send_batch(
+    const std::vector<std::pair<std::string, json>>& requests, Millis timeout) {
+  std::string bytes;
+  std::vector<std::int64_t> ids;
+  ids.reserve(requests.size());
+  for (const auto& [op, params] : requests) {
+    json j = params.is_object() ? params : json::object();
+    const std::int64_t id = next_id_++;
+    j["id"] = id;
+    j["op"] = op;
+    bytes += j.dump();
+    bytes += '\n';
+    ids.push_back(id);
+  }
+  // Registered before writing: send_raw reads while the server cannot take more, and answers
+  // may arrive before the last byte is out.
+  outstanding_.insert(outstanding_.end(), ids.begin(), ids.end());
+  send_raw(bytes, timeout);
+  return ids;
+}
+
 json TestClient::call(std::string_view op, const json& params, Millis timeout) {
   return wait_response(send(op, params), timeout);
 }

@@ -58,6 +58,12 @@ class TestClient {
   /// Sends {"id": <next id>, "op": op, ...params} as one line; returns the id.
   std::int64_t send(std::string_view op, const json& params = json::object());
 
+  /// Sends several requests like send(), all in one write (one burst, as a pipelining or
+  /// flooding client would); returns their ids in order. Responses are checked for request
+  /// order like those of send().
+  std::vector<std::int64_t> send_batch(const std::vector<std::pair<std::string, json>>& requests,
+                                       Millis timeout = kDefaultWait);
+
   /// Sends a request and waits for its response frame (the whole frame: id, ok, result/error).
   json call(std::string_view op, const json& params = json::object(),
             Millis timeout = kDefaultWait);
