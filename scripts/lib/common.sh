@@ -51,7 +51,7 @@ readonly CHAT_PACKAGES=(
   libboost-program-options-dev libncurses-dev libsodium-dev libspdlog-dev
   googletest libgtest-dev libgmock-dev
   redis-server redis-tools mariadb-server mariadb-client
-  cmake ninja-build g++ pkg-config tmux iproute2 util-linux
+  cmake ninja-build g++ pkg-config tmux iproute2 util-linux python3
 )
 
 # ---------------------------------------------------------------------------------------
