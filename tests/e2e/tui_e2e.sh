@@ -42,6 +42,9 @@ HASH='$argon2id$v=19$m=65536,t=2,p=1$Wh7+aRgXjw1p25bQM61naA$zKhe1JfDVen9ZQo2NBX1
 PASSWORD=john-pw
 
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/tui-e2e.XXXXXX")
+# chat-tui keeps its config (last server and user) under $XDG_CONFIG_HOME: a private one,
+# so the test neither reads nor writes the user's.
+export XDG_CONFIG_HOME="$WORK/xdg"
 TMUX_SOCKET="tui-e2e-$$-$SUFFIX"
 tm() { tmux -u -L "$TMUX_SOCKET" -f /dev/null "$@"; }
 CHATD_PID=""
@@ -188,6 +191,11 @@ screen_has "$PASSWORD" && fail "password shown in clear"
 tm send-keys -t tui Enter
 wait_until 10 screen_has "[online]" || fail "chat-tui did not log in"
 screen_has "$UA @ 127.0.0.1:$PORT" || fail "status line lacks user and server"
+# The login is remembered for next time, without the password.
+CONFIG="$XDG_CONFIG_HOME/chat-tui/config"
+config_saved() { grep -qxF "server = 127.0.0.1:$PORT" "$CONFIG" 2>/dev/null && grep -qxF "user = $UA" "$CONFIG"; }
+wait_until 5 config_saved || fail "config $CONFIG lacks the server and user: $(cat "$CONFIG" 2>&1)"
+grep -qF "$PASSWORD" "$CONFIG" && fail "the password was written to $CONFIG"
 wait_until 10 meeting_listed || fail "meeting '$TITLE' not in the meetings pane"
 
 # Move the selection down to our meeting (the list may hold other tests' meetings).

@@ -38,7 +38,7 @@ done
 SUFFIX=$(head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n' | head -c 8)
 UA="tfoa_$SUFFIX"     # chat-tui
 UB="tfob_$SUFFIX"     # raw protocol client on node B
-TITLE="tui failover $SUFFIX"
+TITLE="tui fo $SUFFIX"   # short: the meetings pane shows it whole
 NODE_A="tfo-a-$SUFFIX"
 NODE_B="tfo-b-$SUFFIX"
 MSG1="first before failover $SUFFIX"
@@ -50,6 +50,9 @@ PASSWORD=john-pw
 SEP=$(printf '\xe2\x94\x82')   # U+2502 between panes and after the chat author
 
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/tui-failover.XXXXXX")
+# chat-tui keeps its config (last server and user) under $XDG_CONFIG_HOME: a private one,
+# so the test neither reads nor writes the user's.
+export XDG_CONFIG_HOME="$WORK/xdg"
 TMUX_SOCKET="tui-fo-$$-$SUFFIX"
 tm() { tmux -u -L "$TMUX_SOCKET" -f /dev/null "$@"; }
 PID_A=""

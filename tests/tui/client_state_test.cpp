@@ -217,6 +217,85 @@ TEST_F(JoinedState, ScrollIsClampedAndNewLinesKeepTheViewStill) {
   EXPECT_EQ(seminar().scroll, 2);
 }
 
+TEST(Mentions, WholeWordIgnoringCase) {
+  EXPECT_TRUE(mentions_name("hi john!", "john"));
+  EXPECT_TRUE(mentions_name("@John: look", "john"));
+  EXPECT_TRUE(mentions_name("JOHN", "john"));
+  EXPECT_TRUE(mentions_name("ask h\u00c9L\u00c8NE", "h\u00e9l\u00e8ne"));
+  EXPECT_FALSE(mentions_name("johnny is here", "john"));
+  EXPECT_FALSE(mentions_name("mr_john", "john"));
+  EXPECT_FALSE(mentions_name("anything", ""));
+}
+
+TEST_F(JoinedState, MentionInAnotherMeetingCountsHighlightsAndRings) {
+  state.apply(message(kOther, "x1", 3, "haled", "plain"));
+  state.apply(message(kOther, "x2", 3, "haled", "@john look"));
+  state.apply(message(kOther, "x3", 1, "john", "my own john"));  // own: not unread, no bell
+  const auto* other = state.find_buffer(kOther);
+  ASSERT_NE(other, nullptr);
+  EXPECT_EQ(other->unread, 2u);
+  EXPECT_EQ(other->mentions, 1u);
+  EXPECT_FALSE(other->lines[0].mention);
+  EXPECT_TRUE(other->lines[1].mention);
+  EXPECT_FALSE(other->lines[2].mention);
+  EXPECT_EQ(state.take_mention_alerts(), 1u);
+  EXPECT_EQ(state.take_mention_alerts(), 0u);
+  // A mention in the buffer on screen rings too, but is not unread.
+  state.apply(message(kSeminar, "s1", 2, "hamid", "john?"));
+  EXPECT_EQ(state.take_mention_alerts(), 1u);
+  EXPECT_EQ(seminar().unread, 0u);
+  // History never rings.
+  state.merge_history(kSeminar, {ChatMessage{"s0", 2, "hamid", "old john", kT0 - 1}});
+  EXPECT_EQ(state.take_mention_alerts(), 0u);
+  state.set_current(kOther);
+  EXPECT_EQ(state.find_buffer(kOther)->unread, 0u);
+  EXPECT_EQ(state.find_buffer(kOther)->mentions, 0u);
+}
+
+TEST_F(JoinedState, NewMessagesMarkerSitsAboveTheFirstUnseenMessage) {
+  state.apply(message(kOther, "x1", 3, "haled", "seen later"));
+  state.apply(message(kOther, "x2", 3, "haled", "second"));
+  const auto* other = state.find_buffer(kOther);
+  ASSERT_NE(other->marker_seq, 0u);
+  EXPECT_EQ(other->marker_seq, other->lines[0].seq);
+  state.set_current(kOther);  // shown: the marker stays while we read
+  EXPECT_EQ(state.find_buffer(kOther)->marker_seq, other->lines[0].seq);
+  state.apply(message(kOther, "x3", 3, "haled", "live, seen at once"));
+  EXPECT_EQ(state.find_buffer(kOther)->marker_seq, other->lines[0].seq);
+  state.set_current(kSeminar);  // leaving it: read
+  EXPECT_EQ(state.find_buffer(kOther)->marker_seq, 0u);
+  // Scrolled back in the buffer on screen: new messages get a marker too.
+  state.scroll_current(3);
+  state.apply(message(kSeminar, "s1", 2, "hamid", "while scrolled"));
+  EXPECT_EQ(seminar().marker_seq, seminar().lines.back().seq);
+}
+
+TEST_F(JoinedState, ScrollToTopAndBottom) {
+  state.scroll_to_top();
+  EXPECT_GT(seminar().scroll, 1000);
+  state.clamp_scroll(4);
+  EXPECT_EQ(seminar().scroll, 4);
+  state.scroll_to_bottom();
+  EXPECT_EQ(seminar().scroll, 0);
+}
+
+TEST_F(JoinedState, JoinedBuffersInPaneOrderAndJoinTimes) {
+  state.on_joined(kOther, "DSA", kT0, false);
+  // The pane lists the seminar first.
+  EXPECT_EQ(state.joined_in_pane_order(), (std::vector<MeetingKey>{kSeminar, kOther}));
+  protocol::MeetingJoinTimes jt;
+  jt.meeting_id = kSeminar.meeting_id;
+  jt.order_id = kSeminar.order_id;
+  jt.participants = {protocol::JoinTime{1, "john", kT0 + 500}, protocol::JoinTime{9, "x", kT0}};
+  state.apply_join_times({jt});
+  ASSERT_EQ(seminar().participants.size(), 1u);  // nobody added
+  EXPECT_EQ(seminar().participants[0].joined_at, kT0 + 500);
+  EXPECT_EQ(state.description_of(kSeminar), std::nullopt);
+  ASSERT_NE(state.find_meeting(kOther), nullptr);
+  state.select_meeting(kOther);
+  EXPECT_EQ(state.selected_meeting()->title, "DSA");
+}
+
 TEST(ClientState, SelectionFollowsTheMeetingAcrossRefreshes) {
   ClientState state;
   EXPECT_EQ(state.selected_meeting(), nullptr);

@@ -76,6 +76,60 @@ TEST(InputLine, KillCommands) {
   EXPECT_EQ(line.cursor(), 0u);
 }
 
+TEST(InputLine, ReadlineWordMovesAcrossScripts) {
+  InputLine line;
+  line.insert_utf8("caf\u00e9 \u4e16\u754c, na\u0308ive-text");
+  line.move_word_left();  // to "text"
+  EXPECT_EQ(line.cursor(), 16u);
+  line.move_word_left();  // to "naïve" (the combining diaeresis is part of the word)
+  EXPECT_EQ(line.cursor(), 9u);
+  line.move_word_left();  // to the CJK word
+  EXPECT_EQ(line.cursor(), 5u);
+  line.move_word_left();
+  EXPECT_EQ(line.cursor(), 0u);
+  line.move_word_left();  // stays at the start
+  EXPECT_EQ(line.cursor(), 0u);
+  line.move_word_right();  // after "café"
+  EXPECT_EQ(line.cursor(), 4u);
+  line.move_word_right();  // after "世界"
+  EXPECT_EQ(line.cursor(), 7u);
+  line.move_word_right();  // after "naïve"
+  EXPECT_EQ(line.cursor(), 15u);
+  line.move_word_right();
+  line.move_word_right();
+  EXPECT_EQ(line.cursor(), line.chars().size());
+}
+
+TEST(InputLine, KillToEndKillWordAfterAndYank) {
+  InputLine line;
+  line.insert_utf8("one t\u00fcwo three");
+  line.move_home();
+  line.move_word_right();  // after "one"
+  line.kill_word_after();  // " tüwo"
+  EXPECT_EQ(line.utf8(), "one three");
+  EXPECT_EQ(encode_utf8(line.kill_buffer()), " t\u00fcwo");
+  line.kill_to_end();
+  EXPECT_EQ(line.utf8(), "one");
+  EXPECT_EQ(encode_utf8(line.kill_buffer()), " three");
+  line.move_home();
+  line.yank();
+  EXPECT_EQ(line.utf8(), " threeone");
+  EXPECT_EQ(line.cursor(), 6u);
+  line.move_end();
+  line.kill_to_end();  // nothing to kill: the kill buffer stays
+  EXPECT_EQ(encode_utf8(line.kill_buffer()), " three");
+}
+
+TEST(InputLine, ReplaceKeepsTheTextValid) {
+  InputLine line;
+  line.insert_utf8("hi ha");
+  line.replace(3, 5, U"hamid: ");
+  EXPECT_EQ(line.utf8(), "hi hamid: ");
+  EXPECT_EQ(line.cursor(), 10u);
+  line.replace(100, 200, U"\u00e9\x01");  // clamped; control characters dropped
+  EXPECT_EQ(line.utf8(), "hi hamid: \u00e9");
+}
+
 TEST(InputLine, ViewScrollsToKeepTheCursorVisible) {
   InputLine line;
   line.insert_utf8("\u65e5\u672c\u8a9e\u30c6\u30ad\u30b9\u30c8");  // 14 columns

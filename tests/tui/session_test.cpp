@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "chat/protocol/codec.hpp"
+#include "chat/tui/layout.hpp"
 
 namespace chat::tui {
 namespace {
@@ -330,6 +331,164 @@ TEST_F(Session, AnswersOfAnEarlierConnectionAreIgnored) {
   sent(session);
   reply_error(reqs[0].id, ErrorCode::internal, "stale");
   EXPECT_EQ(state.status().last_error, "");
+}
+
+TEST_F(Session, LatencyIsTheRoundTripOfHelloAndPing) {
+  session.on_connected("s:1", kNow - 30);
+  auto reqs = sent(session);
+  reply_ok(reqs[0].id, {{"proto", 1}, {"server", "chatd"}, {"node", "n1"}, {"time", "x"}});
+  EXPECT_EQ(state.status().latency_ms, std::optional<protocol::UnixMs>(30));
+  session.ping(kNow - 7);
+  reqs = sent(session);
+  ASSERT_EQ(reqs.size(), 1u);
+  body<protocol::PingRequest>(reqs[0]);
+  reply_ok(reqs[0].id, {{"time", "2026-11-18T10:00:00.000Z"}});
+  EXPECT_EQ(state.status().latency_ms, std::optional<protocol::UnixMs>(7));
+  session.on_disconnected("gone");
+  EXPECT_FALSE(state.status().latency_ms.has_value());
+}
+
+TEST_F(Session, OpenMeetingJoinsOrShows) {
+  log_in();
+  session.open_meeting({7, 2});
+  auto reqs = sent(session);
+  ASSERT_EQ(reqs.size(), 1u);
+  EXPECT_EQ(body<protocol::JoinRequest>(reqs[0]).instance.meeting_id, 7);
+  reply_ok(reqs[0].id,
+           {{"meeting_id", 7}, {"order_id", 2}, {"joined_at", "2026-11-18T10:01:00.000Z"}});
+  sent(session);
+  state.set_current(std::nullopt);
+  session.open_meeting({7, 2});  // joined already: just shown, nothing sent
+  EXPECT_TRUE(sent(session).empty());
+  EXPECT_EQ(state.current(), (MeetingKey{7, 2}));
+}
+
+TEST_F(Session, WhoListsParticipantsWithJoinTimes) {
+  log_in();
+  join_seminar();
+  session.list_participants();
+  auto reqs = sent(session);
+  ASSERT_EQ(reqs.size(), 1u);
+  EXPECT_EQ(body<protocol::ParticipantsRequest>(reqs[0]).instance.meeting_id, 7);
+  reply_ok(reqs[0].id,
+           {{"participants", json::array({json{{"user_id", 2},
+                                               {"name", "hamid"},
+                                               {"email", "h@x"},
+                                               {"age", nullptr},
+                                               {"gender", nullptr},
+                                               {"joined_at", "2026-11-18T10:00:30.000Z"}}})}});
+  const auto& lines = state.find_buffer({7, 2})->lines;
+  ASSERT_GE(lines.size(), 2u);
+  EXPECT_EQ(lines[lines.size() - 2].text, "Participants of Seminar (1):");
+  EXPECT_NE(lines.back().text.find("hamid <h@x>"), std::string::npos);
+  EXPECT_NE(
+      lines.back().text.find(format_hhmm(*protocol::parse_timestamp("2026-11-18T10:00:30.000Z"))),
+      std::string::npos);
+  EXPECT_EQ(state.find_buffer({7, 2})->participants.size(), 1u);  // the pane follows
+}
+
+TEST_F(Session, MsgsAsksForOneUsersMessages) {
+  log_in();
+  join_seminar();
+  session.list_user_messages(2, "hamid");
+  auto reqs = sent(session);
+  ASSERT_EQ(reqs.size(), 1u);
+  const auto& um = body<protocol::UserMessagesRequest>(reqs[0]);
+  EXPECT_EQ(um.instance.meeting_id, 7);
+  EXPECT_EQ(um.instance.order_id, std::optional<std::int64_t>(2));
+  EXPECT_EQ(um.user_id, 2);
+  reply_ok(reqs[0].id, {{"messages", json::array({json{{"message_id", "0001"},
+                                                       {"user_id", 2},
+                                                       {"name", "hamid"},
+                                                       {"text", "earlier \u4e16"},
+                                                       {"ts", "2026-11-18T10:00:40.000Z"}}})}});
+  const auto& lines = state.find_buffer({7, 2})->lines;
+  EXPECT_EQ(lines[lines.size() - 2].text, "Messages of hamid in Seminar (1):");
+  EXPECT_NE(lines.back().text.find("earlier \u4e16"), std::string::npos);
+  EXPECT_EQ(lines.back().kind, ChatLine::Kind::info);  // a listing, not a chat message
+  // An unknown user is the server's not_found, shown in the buffer.
+  session.list_user_messages(99, "#99");
+  reqs = sent(session);
+  reply_error(reqs[0].id, ErrorCode::not_found, "no such user");
+  EXPECT_EQ(state.find_buffer({7, 2})->lines.back().kind, ChatLine::Kind::error);
+}
+
+TEST_F(Session, JoinTimesListsEveryMeetingAndUpdatesThePane) {
+  log_in();
+  join_seminar();
+  session.list_join_times();
+  auto reqs = sent(session);
+  ASSERT_EQ(reqs.size(), 1u);
+  body<protocol::JoinTimesRequest>(reqs[0]);
+  reply_ok(
+      reqs[0].id,
+      {{"meetings",
+        json::array({json{
+            {"meeting_id", 7},
+            {"order_id", 2},
+            {"title", "Seminar"},
+            {"participants", json::array({json{{"user_id", 2},
+                                               {"name", "hamid"},
+                                               {"joined_at", "2026-11-18T10:05:00.000Z"}}})}}})}});
+  const auto* b = state.find_buffer({7, 2});
+  const auto& lines = b->lines;
+  ASSERT_GE(lines.size(), 3u);
+  EXPECT_EQ(lines[lines.size() - 3].text, "Join times (1 active meeting):");
+  EXPECT_EQ(lines[lines.size() - 2].text, "  Seminar (1 participant)");
+  EXPECT_NE(lines.back().text.find("hamid"), std::string::npos);
+  EXPECT_EQ(b->participants[0].joined_at, *protocol::parse_timestamp("2026-11-18T10:05:00.000Z"));
+}
+
+TEST_F(Session, PeriodicJoinTimesRefreshOnlyUpdatesThePane) {
+  log_in();
+  session.refresh_join_times();  // in no meeting: nothing to refresh
+  EXPECT_TRUE(sent(session).empty());
+  join_seminar();
+  const auto lines_before = state.find_buffer({7, 2})->lines.size();
+  session.refresh_join_times();
+  auto reqs = sent(session);
+  ASSERT_EQ(reqs.size(), 1u);
+  body<protocol::JoinTimesRequest>(reqs[0]);
+  reply_ok(
+      reqs[0].id,
+      {{"meetings",
+        json::array({json{
+            {"meeting_id", 7},
+            {"order_id", 2},
+            {"title", "Seminar"},
+            {"participants", json::array({json{{"user_id", 1},
+                                               {"name", "john"},
+                                               {"joined_at", "2026-11-18T10:07:00.000Z"}}})}}})}});
+  const auto* b = state.find_buffer({7, 2});
+  EXPECT_EQ(b->lines.size(), lines_before);  // no listing
+  EXPECT_EQ(b->participants.size(), 2u);     // hamid stays: membership follows the events
+  EXPECT_EQ(b->participants[1].joined_at, *protocol::parse_timestamp("2026-11-18T10:07:00.000Z"));
+}
+
+TEST_F(Session, MeetingsListsAndRefreshesThePane) {
+  log_in();
+  session.list_meetings();
+  auto reqs = sent(session);
+  ASSERT_EQ(reqs.size(), 1u);
+  body<protocol::ActiveMeetingsRequest>(reqs[0]);
+  reply_ok(reqs[0].id, {{"meetings", json::array({meeting_json(7, 2, "Seminar", true, 1),
+                                                  meeting_json(9, 1, "DSA", false, 3)})}});
+  EXPECT_EQ(state.meetings().size(), 2u);
+  const auto& lines = state.server_buffer().lines;
+  ASSERT_GE(lines.size(), 3u);
+  EXPECT_EQ(lines[lines.size() - 3].text, "Active meetings (2):");
+  EXPECT_NE(lines.back().text.find("! DSA (private, 3 participants"), std::string::npos);
+}
+
+TEST_F(Session, ListingsNeedAMeetingAndALogin) {
+  session.list_participants();
+  session.list_join_times();
+  EXPECT_TRUE(sent(session).empty());
+  log_in();
+  session.list_participants();  // no meeting on screen
+  session.list_user_messages(2, "hamid");
+  EXPECT_TRUE(sent(session).empty());
+  EXPECT_NE(state.status().last_error.find("open a meeting"), std::string::npos);
 }
 
 TEST_F(Session, MalformedFramesSetAnErrorAndDoNotThrow) {

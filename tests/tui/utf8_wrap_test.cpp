@@ -97,9 +97,21 @@ TEST(Wrap, CjkWrapsByTwoColumnCharacters) {
   expect_rows_fit(rows, 5);
 }
 
+TEST(Wrap, CjkAfterALatinWordFillsTheRow) {
+  // CJK text has no spaces: it breaks between any two ideographs, so it does not jump to a
+  // new row as one long word would.
+  const auto rows = wrap_text("wide: \u4f60\u597d\u4e16\u754c\u4f60\u597d", 10);
+  EXPECT_EQ(rows, (std::vector<std::string>{"wide: \u4f60\u597d", "\u4e16\u754c\u4f60\u597d"}));
+  expect_rows_fit(rows, 10);
+  // A variation selector stays with its emoji.
+  const auto vs = wrap_text("ab \u2764\uFE0F\U0001F600", 4);
+  for (const auto& r : vs) EXPECT_FALSE(r.starts_with("\uFE0F")) << r;
+}
+
 TEST(Wrap, EmojiNeverSplitAcrossRows) {
+  // The emoji is a word of its own: "cd" after it stays in one piece on the next row.
   const auto rows = wrap_text("ab\U0001F600cd", 3);
-  EXPECT_EQ(rows, (std::vector<std::string>{"ab", "\U0001F600c", "d"}));
+  EXPECT_EQ(rows, (std::vector<std::string>{"ab", "\U0001F600", "cd"}));
   const auto three = wrap_text("\U0001F600\U0001F600\U0001F600", 4);
   EXPECT_EQ(three, (std::vector<std::string>{"\U0001F600\U0001F600", "\U0001F600"}));
 }

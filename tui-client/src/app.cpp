@@ -6,36 +6,23 @@
 #include <algorithm>
 #include <csignal>
 #include <cstdio>
+#include <cstdlib>
 
 #include "chat/protocol/time.hpp"
-#include "chat/tui/commands.hpp"
 
 namespace chat::tui {
 
 namespace asio = boost::asio;
 using namespace std::chrono_literals;
 
-namespace {
-
-constexpr wint_t kCtrlL = 12;
-constexpr wint_t kCtrlU = 21;
-constexpr wint_t kCtrlW = 23;
-constexpr wint_t kDel = 127;
-constexpr wint_t kCtrlH = 8;
-
-bool is_enter(wint_t ch, bool fkey) {
-  return fkey ? ch == KEY_ENTER : (ch == L'\n' || ch == L'\r');
-}
-bool is_backspace(wint_t ch, bool fkey) {
-  return fkey ? ch == KEY_BACKSPACE : (ch == kDel || ch == kCtrlH);
-}
-
-}  // namespace
-
-App::App(asio::io_context& io, Options options)
+App::App(asio::io_context& io, Options options, Config config,
+         std::optional<std::filesystem::path> config_path)
     : io_(io),
       options_(std::move(options)),
+      config_(std::move(config)),
+      config_path_(std::move(config_path)),
       session_(state_),
+      ui_(state_, session_, config_),
       stop_signals_(io, SIGINT, SIGTERM, SIGHUP),
       winch_signal_(io, SIGWINCH),
       stdin_(io),
@@ -48,12 +35,21 @@ App::App(asio::io_context& io, Options options)
       redraw_timer_(io),
       rotation_(options_.servers) {
   state_.set_connection(ConnectionState::disconnected, rotation_.current().text);
-  if (options_.user) login_.user().set_utf8(*options_.user);
+  // The user name: --user, else the one of the last login (config file).
+  const std::optional<std::string> user = options_.user ? options_.user : config_.user;
+  if (user) ui_.login().user().set_utf8(*user);
   if (options_.user && options_.password) {
     session_.set_credentials(*options_.user, *options_.password);
-  } else if (options_.user) {
-    login_.focus(LoginForm::Field::password);
+  } else if (user) {
+    ui_.login().focus(LoginForm::Field::password);
   }
+  const auto now = protocol::now_ms();
+  if (config_path_)
+    state_.add_line(
+        std::nullopt,
+        ChatLine{ChatLine::Kind::info, now, {}, "Config: " + config_path_->string(), {}, 0});
+  for (const auto& w : config_.warnings)
+    state_.add_line(std::nullopt, ChatLine{ChatLine::Kind::error, now, {}, "config " + w, {}, 0});
 }
 
 int App::run() {
@@ -63,7 +59,16 @@ int App::run() {
     if (!ec) quit();
   });
   wait_winch();
-  screen_.emplace();
+  screen_.emplace(config_.mouse);
+  renderer_.emplace(config_, no_color_requested(std::getenv("NO_COLOR")));
+  keys_.emplace();
+  state_.add_line(std::nullopt,
+                  ChatLine{ChatLine::Kind::info,
+                           protocol::now_ms(),
+                           {},
+                           "Colours: " + renderer_->color_mode() + ". F1 lists the keys.",
+                           {},
+                           0});
   stdin_.assign(STDIN_FILENO);
   wait_stdin();
   start_connect();
@@ -73,6 +78,8 @@ int App::run() {
   io_.run();
   // Do not close the terminal's stdin: it is not ours.
   stdin_.release();
+  keys_.reset();
+  renderer_.reset();
   screen_.reset();
   return 0;
 }
@@ -80,8 +87,22 @@ int App::run() {
 void App::quit() {
   if (quitting_) return;
   quitting_ = true;
+  if (ui_.take_panes_changed()) {
+    const PaneSettings& p = ui_.panes();
+    save_config({{"meetings_pane", p.show_meetings ? "on" : "off"},
+                 {"participants_pane", p.show_participants ? "on" : "off"},
+                 {"meetings_width", std::to_string(p.meetings_width)},
+                 {"participants_width", std::to_string(p.participants_width)}});
+  }
   close_socket();
   io_.stop();
+}
+
+void App::save_config(const std::vector<std::pair<std::string, std::string>>& values) {
+  if (!config_path_) return;
+  const std::string old = read_text_file(*config_path_).value_or(std::string());
+  if (auto err = write_text_file(*config_path_, update_config_text(old, values)))
+    state_.set_error("config: " + *err);
 }
 
 // ---- network -----------------------------------------------------------------------------
@@ -206,6 +227,12 @@ void App::after_frames() {
   // A login on this connection ends the backoff: the next loss starts again at the
   // shortest delay.
   if (session_.logged_in()) backoff_.reset();
+  // The server and user of a successful login are the user's to keep (never the password).
+  if (session_.logged_in() && !saved_login_) {
+    saved_login_ = true;
+    save_config({{"server", rotation_.current().text}, {"user", session_.user_name()}});
+  }
+  if (!session_.logged_in()) saved_login_ = false;
   if (auto nodes = session_.take_nodes()) rotation_.set_nodes(*nodes, state_.status().node);
 }
 
@@ -243,10 +270,11 @@ void App::start_ping_timer() {
   ping_timer_.expires_after(kPingInterval);
   ping_timer_.async_wait([this](const boost::system::error_code& ec) {
     if (ec) return;
-    session_.ping();
+    session_.ping(protocol::now_ms());
     if (++pings_ % kRefreshEveryPings == 0) {
-      session_.refresh_meetings();  // participant counts of meetings we are not in
-      session_.refresh_nodes();     // nodes that joined or left the cluster
+      session_.refresh_meetings();    // participant counts of meetings we are not in
+      session_.refresh_nodes();       // nodes that joined or left the cluster
+      session_.refresh_join_times();  // join times in the participants panes
     }
     flush_outbox();
     start_ping_timer();
@@ -261,7 +289,9 @@ void App::start_tick_timer() {
       on_connection_lost(generation_,
                          "no answer for " + std::to_string(kAnswerTimeout.count()) + " s");
     }
-    if (state_.status().connection == ConnectionState::reconnecting) request_redraw();
+    if (state_.status().connection == ConnectionState::reconnecting ||
+        ++ticks_ % kRepaintEveryTicks == 0)
+      request_redraw();
     start_tick_timer();
   });
 }
@@ -278,15 +308,11 @@ void App::request_redraw() {
 }
 
 void App::draw() {
-  if (!screen_ || quitting_) return;
-  UiView ui;
-  ui.login_screen = session_.needs_credentials();
-  ui.login = &login_;
-  ui.login_error = session_.login_error();
-  ui.focus = focus_;
-  ui.input = &input_;
-  const int max_scroll = renderer_.draw(state_, ui);
-  state_.clamp_scroll(max_scroll);
+  if (!screen_ || !renderer_ || quitting_) return;
+  ui_.set_size(screen_->rows(), screen_->cols());
+  if (ui_.take_full_redraw()) renderer_->invalidate();
+  renderer_->paint(ui_.view(protocol::now_ms()));
+  if (ui_.take_bell()) beep();
 }
 
 // ---- keyboard and resize -----------------------------------------------------------------
@@ -294,8 +320,9 @@ void App::draw() {
 void App::wait_winch() {
   winch_signal_.async_wait([this](const boost::system::error_code& ec, int) {
     if (ec) return;
-    if (screen_) {
+    if (screen_ && renderer_) {
       screen_->resize_from_terminal();
+      renderer_->invalidate();
       drain_keys();  // resize_term queues KEY_RESIZE; take it now, not at the next key press
       draw();
     }
@@ -316,183 +343,29 @@ void App::wait_stdin() {
 }
 
 void App::drain_keys() {
-  // stdscr is in nodelay mode: read every key that is buffered, then go back to asio.
-  wint_t ch = 0;
-  int rc = 0;
-  while (!quitting_ && (rc = get_wch(&ch)) != ERR) handle_key(ch, rc == KEY_CODE_YES);
-}
-
-void App::handle_key(wint_t ch, bool function_key) {
-  if (function_key && ch == KEY_RESIZE) {
-    request_redraw();
-    return;
-  }
-  if (!function_key && ch == kCtrlL) {
-    screen_->invalidate();
-    request_redraw();
-    return;
-  }
-  if (session_.needs_credentials())
-    handle_login_key(ch, function_key);
-  else
-    handle_main_key(ch, function_key);
-}
-
-void App::handle_login_key(wint_t ch, bool fkey) {
-  InputLine& field = login_.active();
-  if (is_enter(ch, fkey)) {
-    if (login_.enter()) {
-      session_.set_credentials(login_.user().utf8(), login_.password().utf8());
-      login_.reset_password();
-      focus_ = Focus::meetings;
-    }
-  } else if ((!fkey && ch == L'\t') ||
-             (fkey && (ch == KEY_UP || ch == KEY_DOWN || ch == KEY_BTAB))) {
-    login_.next_field();
-  } else if (is_backspace(ch, fkey)) {
-    field.backspace();
-  } else if (fkey) {
-    switch (ch) {
-      case KEY_DC:
-        field.erase_forward();
-        break;
-      case KEY_LEFT:
-        field.move_left();
-        break;
-      case KEY_RIGHT:
-        field.move_right();
-        break;
-      case KEY_HOME:
-        field.move_home();
-        break;
-      case KEY_END:
-        field.move_end();
-        break;
-      default:
-        break;
-    }
-  } else if (ch == kCtrlU) {
-    field.kill_to_start();
-  } else if (ch == kCtrlW) {
-    field.kill_word_before();
-  } else {
-    field.insert(static_cast<char32_t>(ch));
-  }
-}
-
-void App::handle_main_key(wint_t ch, bool fkey) {
-  const int page = std::max(1, (LINES - 3) / 2);
-  if (!fkey && ch == L'\t') {
-    focus_ = focus_ == Focus::meetings ? Focus::input : Focus::meetings;
-    return;
-  }
-  if (fkey && ch == KEY_BTAB) {
-    focus_ = focus_ == Focus::meetings ? Focus::input : Focus::meetings;
-    return;
-  }
-  if (fkey && ch == KEY_PPAGE) {
-    state_.scroll_current(page);
-    return;
-  }
-  if (fkey && ch == KEY_NPAGE) {
-    state_.scroll_current(-page);
-    return;
-  }
-  if (focus_ == Focus::meetings) {
-    if (is_enter(ch, fkey)) {
-      state_.clear_error();
-      session_.join_selected();
-      focus_ = Focus::input;
-      return;
-    }
-    if (fkey) {
-      switch (ch) {
-        case KEY_UP:
-          state_.move_selection(-1);
-          break;
-        case KEY_DOWN:
-          state_.move_selection(1);
-          break;
-        case KEY_HOME:
-          state_.move_selection(-static_cast<int>(state_.meetings().size()));
-          break;
-        case KEY_END:
-          state_.move_selection(static_cast<int>(state_.meetings().size()));
-          break;
-        default:
-          break;
-      }
-      return;
-    }
-    if (ch < 0x20 || ch == kDel) return;
-    focus_ = Focus::input;  // typing starts a message
-  }
-  // input line
-  if (is_enter(ch, fkey)) {
-    submit_input();
-  } else if (is_backspace(ch, fkey)) {
-    input_.backspace();
-  } else if (fkey) {
-    switch (ch) {
-      case KEY_DC:
-        input_.erase_forward();
-        break;
-      case KEY_LEFT:
-        input_.move_left();
-        break;
-      case KEY_RIGHT:
-        input_.move_right();
-        break;
-      case KEY_HOME:
-        input_.move_home();
-        break;
-      case KEY_END:
-        input_.move_end();
-        break;
-      case KEY_UP:
-        state_.scroll_current(1);
-        break;
-      case KEY_DOWN:
-        state_.scroll_current(-1);
-        break;
-      default:
-        break;
-    }
-  } else if (ch == kCtrlU) {
-    input_.kill_to_start();
-  } else if (ch == kCtrlW) {
-    input_.kill_word_before();
-  } else {
-    input_.insert(static_cast<char32_t>(ch));
-  }
-}
-
-void App::submit_input() {
-  const Command cmd = parse_input(input_.utf8());
+  if (!keys_ || !screen_) return;
   const auto now = protocol::now_ms();
-  switch (cmd.kind) {
-    case Command::Kind::none:
-      return;
-    case Command::Kind::post:
-      state_.clear_error();
-      if (session_.post(cmd.arg)) input_.clear();
-      return;
-    case Command::Kind::leave:
-      state_.clear_error();
-      session_.leave_current();
-      break;
-    case Command::Kind::quit:
-      quit();
-      return;
-    case Command::Kind::help:
-      for (const auto& line : help_lines()) state_.add_info(line, now);
-      state_.clamp_scroll(0);
-      break;
-    case Command::Kind::unknown:
-      state_.set_error("unknown command " + cmd.arg + " (see /help)");
-      break;
+  ui_.set_size(screen_->rows(), screen_->cols());  // page sizes and clicks need the real size
+  for (const auto& e : keys_->read_all()) {
+    if (quitting_) return;
+    switch (e.type) {
+      case InputEvent::Type::resize:
+        if (renderer_) renderer_->invalidate();
+        request_redraw();
+        break;
+      case InputEvent::Type::mouse:
+        ui_.on_mouse(e.mouse, now);
+        break;
+      case InputEvent::Type::key:
+        ui_.on_key(e.key, now);
+        break;
+    }
+    after_ui();
   }
-  input_.clear();
+}
+
+void App::after_ui() {
+  if (ui_.take_quit()) quit();
 }
 
 }  // namespace chat::tui

@@ -7,17 +7,19 @@
 #include <chrono>
 #include <cstdint>
 #include <deque>
+#include <filesystem>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "chat/protocol/frame.hpp"
 #include "chat/tui/client_state.hpp"
-#include "chat/tui/input_line.hpp"
-#include "chat/tui/login_form.hpp"
+#include "chat/tui/config.hpp"
 #include "chat/tui/options.hpp"
 #include "chat/tui/reconnect.hpp"
 #include "chat/tui/session.hpp"
+#include "chat/tui/ui.hpp"
+#include "keyboard.hpp"
 #include "renderer.hpp"
 
 namespace chat::tui {
@@ -38,13 +40,19 @@ inline constexpr std::chrono::seconds kAnswerTimeout{4};
 inline constexpr int kRefreshEveryPings = 5;
 /// How often the watchdog is checked and a reconnect countdown repainted.
 inline constexpr std::chrono::milliseconds kTickInterval{250};
+/// The screen is recomposed this often even without input (time left, latency); only rows
+/// that changed reach the terminal.
+inline constexpr int kRepaintEveryTicks = 4;
 /// Give up on a TCP connect (or name lookup) after this long and try the next server.
 inline constexpr std::chrono::seconds kConnectTimeout{5};
 
 /// The running client. Construct, then run() until /quit, Ctrl-C or SIGTERM.
 class App {
  public:
-  App(boost::asio::io_context& io, Options options);
+  /// config: the parsed config file (config_path: where it lives, for saving the last
+  /// server and user; nullopt: nothing is saved).
+  App(boost::asio::io_context& io, Options options, Config config,
+      std::optional<std::filesystem::path> config_path);
   App(const App&) = delete;
   App& operator=(const App&) = delete;
 
@@ -71,10 +79,8 @@ class App {
   // keyboard and screen
   void wait_stdin();
   void drain_keys();
-  void handle_key(wint_t ch, bool function_key);
-  void handle_login_key(wint_t ch, bool function_key);
-  void handle_main_key(wint_t ch, bool function_key);
-  void submit_input();
+  void after_ui();
+  void save_config(const std::vector<std::pair<std::string, std::string>>& values);
   void wait_winch();
   void start_ping_timer();
   void start_tick_timer();
@@ -84,8 +90,11 @@ class App {
 
   boost::asio::io_context& io_;
   Options options_;
+  Config config_;
+  std::optional<std::filesystem::path> config_path_;
   ClientState state_;
   ProtocolSession session_;
+  Ui ui_;
 
   boost::asio::signal_set stop_signals_;
   boost::asio::signal_set winch_signal_;
@@ -99,7 +108,8 @@ class App {
   boost::asio::steady_timer redraw_timer_;
 
   std::optional<Screen> screen_;
-  Renderer renderer_;
+  std::optional<Renderer> renderer_;
+  std::optional<KeyReader> keys_;
 
   // connection
   ServerRotation rotation_;
@@ -113,12 +123,11 @@ class App {
   std::deque<std::string> write_queue_;
   bool writing_ = false;
 
-  // UI-only state
-  LoginForm login_;
-  InputLine input_;
-  Focus focus_ = Focus::meetings;
+  // screen
   bool redraw_pending_ = false;
   bool quitting_ = false;
+  int ticks_ = 0;
+  bool saved_login_ = false;  // server and user saved for this login
 };
 
 }  // namespace chat::tui

@@ -1,8 +1,11 @@
 #include "chat/tui/client_state.hpp"
 
 #include <algorithm>
+#include <cwctype>
 #include <type_traits>
 #include <variant>
+
+#include "chat/tui/utf8.hpp"
 
 namespace chat::tui {
 
@@ -24,6 +27,27 @@ std::string_view to_string(ConnectionState state) noexcept {
       return "online";
   }
   return "?";
+}
+
+bool mentions_name(std::string_view text, std::string_view name) {
+  if (name.empty()) return false;
+  const std::u32string t = decode_utf8(text);
+  const std::u32string n = decode_utf8(name);
+  const auto fold = [](char32_t c) {
+    return static_cast<char32_t>(std::towlower(static_cast<wint_t>(c)));
+  };
+  const auto word = [](char32_t c) {
+    return c == U'_' || std::iswalnum(static_cast<wint_t>(c)) != 0;
+  };
+  for (std::size_t i = 0; i + n.size() <= t.size(); ++i) {
+    bool same = true;
+    for (std::size_t k = 0; k < n.size() && same; ++k) same = fold(t[i + k]) == fold(n[k]);
+    if (!same) continue;
+    const bool starts = i == 0 || !word(t[i - 1]);
+    const bool ends = i + n.size() == t.size() || !word(t[i + n.size()]);
+    if (starts && ends) return true;
+  }
+  return false;
 }
 
 ClientState::ClientState() {
@@ -115,8 +139,56 @@ ChatBuffer* ClientState::mutable_current() {
 }
 
 void ClientState::set_current(std::optional<MeetingKey> key) {
+  if (key != current_) {
+    // Leaving a buffer: what it showed has been read.
+    mutable_current()->marker_seq = 0;
+  }
   current_ = key;
-  if (key) buffer(*key).unread = 0;
+  if (key) {
+    auto& buf = buffer(*key);
+    buf.unread = 0;
+    buf.mentions = 0;
+  }
+}
+
+std::optional<std::string> ClientState::description_of(MeetingKey key) const {
+  const auto* m = find_meeting(key);
+  if (m == nullptr) return std::nullopt;
+  return m->description;
+}
+
+const protocol::MeetingSummary* ClientState::find_meeting(MeetingKey key) const {
+  for (const auto& m : meetings_)
+    if (m.meeting_id == key.meeting_id && m.order_id == key.order_id) return &m;
+  return nullptr;
+}
+
+void ClientState::select_meeting(MeetingKey key) {
+  for (std::size_t i = 0; i < meetings_.size(); ++i)
+    if (meetings_[i].meeting_id == key.meeting_id && meetings_[i].order_id == key.order_id)
+      selected_ = i;
+}
+
+std::vector<MeetingKey> ClientState::joined_in_pane_order() const {
+  std::vector<MeetingKey> keys;
+  for (const auto& m : meetings_) {
+    const MeetingKey key{m.meeting_id, m.order_id};
+    if (const auto* b = find_buffer(key); b != nullptr && b->joined) keys.push_back(key);
+  }
+  for (const auto& [key, buf] : buffers_)
+    if (buf.joined && std::find(keys.begin(), keys.end(), key) == keys.end()) keys.push_back(key);
+  return keys;
+}
+
+void ClientState::apply_join_times(const std::vector<protocol::MeetingJoinTimes>& meetings) {
+  for (const auto& m : meetings) {
+    const auto it = buffers_.find(MeetingKey{m.meeting_id, m.order_id});
+    if (it == buffers_.end()) continue;
+    for (auto& p : it->second.participants) {
+      for (const auto& jt : m.participants)
+        if (jt.user_id == p.user.user_id) p.joined_at = jt.joined_at;
+    }
+  }
 }
 
 std::string ClientState::title_of(MeetingKey key) const {
@@ -126,13 +198,33 @@ std::string ClientState::title_of(MeetingKey key) const {
   return "meeting " + std::to_string(key.meeting_id);
 }
 
-void ClientState::push_line(ChatBuffer& buffer, ChatLine line, bool visible) {
-  const bool is_message = line.kind == ChatLine::Kind::message;
-  buffer.lines.push_back(std::move(line));
-  while (buffer.lines.size() > kMaxLinesPerBuffer) buffer.lines.pop_front();
-  if (!visible && is_message) ++buffer.unread;
+void ClientState::trim(ChatBuffer& buffer) {
+  while (buffer.lines.size() > kMaxLinesPerBuffer) {
+    if (buffer.lines.front().seq == buffer.marker_seq) buffer.marker_seq = 0;
+    buffer.lines.pop_front();
+  }
+}
+
+void ClientState::count_unseen(ChatBuffer& buffer, const ChatLine& line, bool visible) {
+  const bool from_other = line.kind == ChatLine::Kind::message &&
+                          !(user_.has_value() && user_->user_id == line.user_id);
+  if (!visible && from_other) {
+    ++buffer.unread;
+    if (line.mention) ++buffer.mentions;
+  }
+  // The marker goes above the first message the user has not seen: in a buffer not on
+  // screen, or on screen while scrolled back.
+  if (from_other && (!visible || buffer.scroll > 0) && buffer.marker_seq == 0)
+    buffer.marker_seq = line.seq;
   // A reader scrolled back keeps looking at the same lines while new ones arrive.
   if (visible && buffer.scroll > 0) ++buffer.scroll;
+}
+
+void ClientState::push_line(ChatBuffer& buffer, ChatLine line, bool visible) {
+  line.seq = next_seq_++;
+  buffer.lines.push_back(std::move(line));
+  count_unseen(buffer, buffer.lines.back(), visible);
+  trim(buffer);
 }
 
 bool ClientState::insert_message(ChatBuffer& buffer, ChatLine line, bool visible, bool count) {
@@ -147,19 +239,11 @@ bool ClientState::insert_message(ChatBuffer& buffer, ChatLine line, bool visible
     if (it->message_id < line.message_id) break;
     pos = it;
   }
-  if (pos == buffer.lines.end()) {
-    if (count) {
-      push_line(buffer, std::move(line), visible);
-    } else {
-      buffer.lines.push_back(std::move(line));
-      while (buffer.lines.size() > kMaxLinesPerBuffer) buffer.lines.pop_front();
-    }
-    return true;
-  }
-  buffer.lines.insert(pos, std::move(line));
-  while (buffer.lines.size() > kMaxLinesPerBuffer) buffer.lines.pop_front();
-  if (count && !visible) ++buffer.unread;
-  if (count && visible && buffer.scroll > 0) ++buffer.scroll;
+  if (user_ && line.user_id != user_->user_id) line.mention = mentions_name(line.text, user_->name);
+  line.seq = next_seq_++;
+  const auto inserted = buffer.lines.insert(pos, std::move(line));
+  if (count) count_unseen(buffer, *inserted, visible);
+  trim(buffer);
   return true;
 }
 
@@ -286,15 +370,26 @@ void ClientState::on_rejoined(MeetingKey key, RejoinOutcome outcome, UnixMs now,
   if (pos == buf.lines.end()) {
     push_line(buf, std::move(line), current_ == key);
   } else {
+    line.seq = next_seq_++;
     buf.lines.insert(pos, std::move(line));
-    while (buf.lines.size() > kMaxLinesPerBuffer) buf.lines.pop_front();
+    trim(buf);
   }
   sync_count(buf);
 }
 
 void ClientState::scroll_current(int rows) {
   auto* buf = mutable_current();
-  buf->scroll = std::max(0, buf->scroll + rows);
+  // Saturating: scroll_to_top() parks the position far up until the renderer clamps it.
+  const long long next = static_cast<long long>(buf->scroll) + rows;
+  buf->scroll = static_cast<int>(std::clamp<long long>(next, 0, kScrollTop));
+}
+
+void ClientState::scroll_to_top() {
+  mutable_current()->scroll = kScrollTop;
+}
+
+void ClientState::scroll_to_bottom() {
+  mutable_current()->scroll = 0;
 }
 
 void ClientState::clamp_scroll(int max_rows) {
@@ -330,6 +425,9 @@ void ClientState::apply(const protocol::Event& event) {
           const bool added = insert_message(
               buf, ChatLine{ChatLine::Kind::message, m.ts, m.name, m.text, m.message_id, m.user_id},
               current_ == key, true);
+          // A live mention by someone else rings the bell (history does not).
+          if (added && user_ && m.user_id != user_->user_id && mentions_name(m.text, user_->name))
+            ++mention_alerts_;
           // Live events are contiguous only once the history has been read.
           if (added && !buf.catching_up && m.message_id > buf.synced_id)
             buf.synced_id = m.message_id;

@@ -1,5 +1,8 @@
 #include "chat/tui/input_line.hpp"
 
+#include <algorithm>
+#include <cwctype>
+
 #include "chat/tui/utf8.hpp"
 
 namespace chat::tui {
@@ -11,6 +14,14 @@ bool is_control(char32_t cp) {
 
 bool is_zero_width(char32_t cp) {
   return codepoint_width(cp) == 0;
+}
+
+// Word characters for Alt-B/F/D: letters and digits of every script (iswalnum in the UTF-8
+// locale chat-tui runs in), '_' and combining marks.
+bool is_word_char(char32_t cp) {
+  // Combining marks belong to the letter before them ("naïve" written with U+0308).
+  return cp == U'_' || std::iswalnum(static_cast<wint_t>(cp)) != 0 ||
+         (cp != 0 && is_zero_width(cp));
 }
 
 }  // namespace
@@ -55,17 +66,63 @@ void InputLine::move_right() {
   while (cursor_ < text_.size() && is_zero_width(text_[cursor_])) ++cursor_;
 }
 
+void InputLine::move_word_left() {
+  while (cursor_ > 0 && !is_word_char(text_[cursor_ - 1])) --cursor_;
+  while (cursor_ > 0 && is_word_char(text_[cursor_ - 1])) --cursor_;
+}
+
+void InputLine::move_word_right() {
+  while (cursor_ < text_.size() && !is_word_char(text_[cursor_])) ++cursor_;
+  while (cursor_ < text_.size() && is_word_char(text_[cursor_])) ++cursor_;
+  // A combining mark after the word's last letter belongs to it.
+  while (cursor_ < text_.size() && is_zero_width(text_[cursor_])) ++cursor_;
+}
+
 void InputLine::kill_to_start() {
+  if (cursor_ == 0) return;
+  killed_ = text_.substr(0, cursor_);
   text_.erase(0, cursor_);
   cursor_ = 0;
+}
+
+void InputLine::kill_to_end() {
+  if (cursor_ >= text_.size()) return;
+  killed_ = text_.substr(cursor_);
+  text_.erase(cursor_);
 }
 
 void InputLine::kill_word_before() {
   std::size_t start = cursor_;
   while (start > 0 && text_[start - 1] == U' ') --start;
   while (start > 0 && text_[start - 1] != U' ') --start;
+  if (start == cursor_) return;
+  killed_ = text_.substr(start, cursor_ - start);
   text_.erase(start, cursor_ - start);
   cursor_ = start;
+}
+
+void InputLine::kill_word_after() {
+  std::size_t end = cursor_;
+  while (end < text_.size() && !is_word_char(text_[end])) ++end;
+  while (end < text_.size() && (is_word_char(text_[end]) || is_zero_width(text_[end]))) ++end;
+  if (end == cursor_) return;
+  killed_ = text_.substr(cursor_, end - cursor_);
+  text_.erase(cursor_, end - cursor_);
+}
+
+void InputLine::yank() {
+  text_.insert(cursor_, killed_);
+  cursor_ += killed_.size();
+}
+
+void InputLine::replace(std::size_t start, std::size_t end, std::u32string_view text) {
+  start = std::min(start, text_.size());
+  end = std::clamp(end, start, text_.size());
+  std::u32string clean;
+  for (char32_t cp : text)
+    if (!is_control(cp) && cp <= 0x10FFFF && !(cp >= 0xD800 && cp <= 0xDFFF)) clean.push_back(cp);
+  text_.replace(start, end - start, clean);
+  cursor_ = start + clean.size();
 }
 
 void InputLine::set_utf8(std::string_view utf8) {

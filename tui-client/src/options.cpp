@@ -35,7 +35,7 @@ std::optional<ServerAddress> parse_server_address(const std::string& text) {
 std::variant<Options, OptionsExit> parse_options(int argc, const char* const* argv) {
   po::options_description desc(
       "chat-tui: terminal client of the chat system\n\n"
-      "Usage: chat-tui [--server HOST:PORT]... [--user NAME [--password PW]]\n\n"
+      "Usage: chat-tui [--server HOST:PORT]... [--user NAME [--password PW]] [--config FILE]\n\n"
       "Without --user/--password a login form asks for them. Inside, /help lists the\n"
       "commands and keys.\n\nOptions");
   desc.add_options()("help", "show this help and exit")(
@@ -44,7 +44,10 @@ std::variant<Options, OptionsExit> parse_options(int argc, const char* const* ar
       "reports are added, and when the connection drops the next one is tried, with a "
       "backoff of 0.2 s doubling to 5 s (default 127.0.0.1:7000)")(
       "user", po::value<std::string>(), "user name or email to log in with")(
-      "password", po::value<std::string>(), "password (asked for when missing)");
+      "password", po::value<std::string>(), "password (asked for when missing)")(
+      "config", po::value<std::string>(),
+      "config file (default $XDG_CONFIG_HOME/chat-tui/config, else "
+      "~/.config/chat-tui/config): last server and user, keys, colours, panes, bell");
   po::variables_map vm;
   try {
     po::store(po::command_line_parser(argc, argv).options(desc).run(), vm);
@@ -60,6 +63,7 @@ std::variant<Options, OptionsExit> parse_options(int argc, const char* const* ar
   Options options;
   std::vector<std::string> servers;
   if (vm.count("server") != 0U) servers = vm["server"].as<std::vector<std::string>>();
+  options.servers_given = !servers.empty();
   if (servers.empty()) servers.emplace_back(kDefaultServer);
   for (const auto& s : servers) {
     auto address = parse_server_address(s);
@@ -68,6 +72,7 @@ std::variant<Options, OptionsExit> parse_options(int argc, const char* const* ar
   }
   if (vm.count("user") != 0U) options.user = vm["user"].as<std::string>();
   if (vm.count("password") != 0U) options.password = vm["password"].as<std::string>();
+  if (vm.count("config") != 0U) options.config_file = vm["config"].as<std::string>();
   return options;
 }
 

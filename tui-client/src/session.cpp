@@ -1,5 +1,6 @@
 #include "chat/tui/session.hpp"
 
+#include <algorithm>
 #include <exception>
 #include <variant>
 
@@ -7,6 +8,7 @@
 #include "chat/protocol/errors.hpp"
 #include "chat/protocol/frame.hpp"
 #include "chat/protocol/text.hpp"
+#include "chat/tui/layout.hpp"
 
 namespace chat::tui {
 
@@ -40,13 +42,15 @@ void ProtocolSession::send_login() {
   send(protocol::LoginRequest{user_, *password_}, Pending{Op::login, {}, {}});
 }
 
-void ProtocolSession::on_connected(std::string server) {
+void ProtocolSession::on_connected(std::string server, UnixMs now) {
   server_ = std::move(server);
   connected_ = true;
   logged_in_ = false;
   pending_.clear();
   state_.set_connection(ConnectionState::connected, server_);
-  send(protocol::HelloRequest{std::string(kClientName)}, Pending{Op::hello, {}, {}});
+  Pending hello{Op::hello, {}, {}};
+  hello.sent_at = now;
+  send(protocol::HelloRequest{std::string(kClientName)}, std::move(hello));
   if (password_) send_login();  // pipelined: responses come back in request order
 }
 
@@ -60,6 +64,7 @@ void ProtocolSession::on_disconnected(std::string reason) {
   // Joined buffers stay joined (and so are re-joined after the next login, even when
   // several connections fail before one gets that far).
   if (was_logged_in) state_.on_disconnected();
+  state_.set_latency(std::nullopt);
   state_.set_connection(ConnectionState::disconnected, server_, std::move(reason));
 }
 
@@ -74,7 +79,11 @@ void ProtocolSession::join_selected() {
     state_.set_error("no meeting selected");
     return;
   }
-  const MeetingKey key{m->meeting_id, m->order_id};
+  open_meeting(MeetingKey{m->meeting_id, m->order_id});
+}
+
+void ProtocolSession::open_meeting(MeetingKey key) {
+  state_.select_meeting(key);
   if (const auto* buf = state_.find_buffer(key); buf != nullptr && buf->joined) {
     state_.set_current(key);
     return;
@@ -83,7 +92,68 @@ void ProtocolSession::join_selected() {
     state_.set_error("not connected");
     return;
   }
-  send_join(key, m->title);
+  send_join(key, state_.title_of(key));
+}
+
+bool ProtocolSession::require_meeting(const char* what) {
+  const auto cur = state_.current();
+  if (!cur) {
+    state_.set_error(std::string(what) + ": open a meeting first");
+    return false;
+  }
+  if (!logged_in_) {
+    state_.set_error("not connected");
+    return false;
+  }
+  return true;
+}
+
+void ProtocolSession::list_participants() {
+  if (!require_meeting("/who")) return;
+  const MeetingKey key = *state_.current();
+  Pending p{Op::participants, key, state_.title_of(key)};
+  p.announce = true;
+  p.where = key;
+  send(protocol::ParticipantsRequest{{key.meeting_id, key.order_id}}, std::move(p));
+}
+
+void ProtocolSession::list_user_messages(std::int64_t user_id, std::string name) {
+  if (!require_meeting("/msgs")) return;
+  const MeetingKey key = *state_.current();
+  protocol::UserMessagesRequest req;
+  req.instance = {key.meeting_id, key.order_id};
+  req.user_id = user_id;
+  req.page.limit = protocol::kDefaultPageLimit;
+  Pending p{Op::user_messages, key, std::move(name)};
+  p.announce = true;
+  p.where = key;
+  send(std::move(req), std::move(p));
+}
+
+void ProtocolSession::list_join_times() {
+  if (!logged_in_) {
+    state_.set_error("not connected");
+    return;
+  }
+  Pending p{Op::join_times};
+  p.announce = true;
+  p.where = state_.current();
+  send(protocol::JoinTimesRequest{}, std::move(p));
+}
+
+void ProtocolSession::list_meetings() {
+  if (!logged_in_) {
+    state_.set_error("not connected");
+    return;
+  }
+  Pending p{Op::active_meetings};
+  p.announce = true;
+  p.where = state_.current();
+  send(protocol::ActiveMeetingsRequest{}, std::move(p));
+}
+
+void ProtocolSession::add_listing(const Pending& p, std::string text, UnixMs now) {
+  state_.add_line(p.where, ChatLine{ChatLine::Kind::info, now, {}, std::move(text), {}, 0});
 }
 
 void ProtocolSession::leave_current() {
@@ -123,12 +193,20 @@ bool ProtocolSession::post(std::string_view text) {
   return true;
 }
 
-void ProtocolSession::ping() {
-  if (connected_) send(protocol::PingRequest{}, Pending{Op::ping, {}, {}});
+void ProtocolSession::ping(UnixMs now) {
+  if (!connected_) return;
+  Pending p{Op::ping, {}, {}};
+  p.sent_at = now;
+  send(protocol::PingRequest{}, std::move(p));
 }
 
 void ProtocolSession::refresh_meetings() {
   if (logged_in_) send(protocol::ActiveMeetingsRequest{}, Pending{Op::active_meetings, {}, {}});
+}
+
+void ProtocolSession::refresh_join_times() {
+  if (logged_in_ && !state_.joined_meetings().empty())
+    send(protocol::JoinTimesRequest{}, Pending{Op::join_times});
 }
 
 void ProtocolSession::refresh_nodes() {
@@ -183,8 +261,11 @@ void ProtocolSession::handle_response(const protocol::Response& r, UnixMs now) {
     switch (p.op) {
       case Op::hello:
         state_.set_node(r.result.value("node", std::string()));
+        state_.set_latency(std::max<UnixMs>(0, now - p.sent_at));
         break;
       case Op::ping:
+        state_.set_latency(std::max<UnixMs>(0, now - p.sent_at));
+        break;
       case Op::post:
         break;
       case Op::nodes:
@@ -203,9 +284,57 @@ void ProtocolSession::handle_response(const protocol::Response& r, UnixMs now) {
                Pending{Op::rejoin, key, state_.title_of(key)});
         break;
       }
-      case Op::active_meetings:
-        state_.set_meetings(r.result.at("meetings").get<std::vector<protocol::MeetingSummary>>());
+      case Op::active_meetings: {
+        auto meetings = r.result.at("meetings").get<std::vector<protocol::MeetingSummary>>();
+        if (p.announce) {
+          add_listing(p, "Active meetings (" + std::to_string(meetings.size()) + "):", now);
+          int n = 0;
+          for (const auto& m : meetings) {
+            const auto* buf = state_.find_buffer(MeetingKey{m.meeting_id, m.order_id});
+            std::string row = "  " + std::to_string(++n) + ". " + (m.is_public ? "#" : "!") + " " +
+                              m.title + " (" + (m.is_public ? "public" : "private") + ", " +
+                              std::to_string(m.participant_count) + " participant" +
+                              (m.participant_count == 1 ? "" : "s") + ", " + format_hhmm(m.from) +
+                              "-" + format_hhmm(m.to) + ", " + format_time_left(m.to, now) +
+                              " left" + (buf != nullptr && buf->joined ? ", joined" : "") + ")";
+            add_listing(p, std::move(row), now);
+          }
+        }
+        state_.set_meetings(std::move(meetings));
         break;
+      }
+      case Op::user_messages: {
+        const auto page = r.result.at("messages").get<std::vector<protocol::ChatMessage>>();
+        add_listing(
+            p,
+            "Messages of " + p.title + " in " + state_.title_of(p.key) + " (" +
+                std::to_string(page.size()) +
+                (page.size() >= static_cast<std::size_t>(protocol::kDefaultPageLimit) ? ", newest"
+                                                                                      : "") +
+                "):",
+            now);
+        for (const auto& m : page) add_listing(p, "  " + format_hhmm(m.ts) + "  " + m.text, now);
+        break;
+      }
+      case Op::join_times: {
+        const auto meetings =
+            r.result.at("meetings").get<std::vector<protocol::MeetingJoinTimes>>();
+        state_.apply_join_times(meetings);
+        if (!p.announce) break;  // a periodic refresh of the participants panes
+        add_listing(p,
+                    "Join times (" + std::to_string(meetings.size()) + " active meeting" +
+                        (meetings.size() == 1 ? "" : "s") + "):",
+                    now);
+        for (const auto& m : meetings) {
+          add_listing(p,
+                      "  " + m.title + " (" + std::to_string(m.participants.size()) +
+                          " participant" + (m.participants.size() == 1 ? "" : "s") + ")",
+                      now);
+          for (const auto& jt : m.participants)
+            add_listing(p, "    " + format_hhmm(jt.joined_at) + "  " + jt.name, now);
+        }
+        break;
+      }
       case Op::join: {
         const MeetingKey key{r.result.at("meeting_id").get<std::int64_t>(),
                              r.result.at("order_id").get<std::int64_t>()};
@@ -221,10 +350,21 @@ void ProtocolSession::handle_response(const protocol::Response& r, UnixMs now) {
       case Op::leave:
         state_.on_left(p.key, now);
         break;
-      case Op::participants:
-        state_.set_participants(
-            p.key, r.result.at("participants").get<std::vector<protocol::Participant>>());
+      case Op::participants: {
+        auto list = r.result.at("participants").get<std::vector<protocol::Participant>>();
+        if (p.announce) {
+          add_listing(p,
+                      "Participants of " + state_.title_of(p.key) + " (" +
+                          std::to_string(list.size()) + "):",
+                      now);
+          for (const auto& q : list)
+            add_listing(
+                p, "  " + format_hhmm(q.joined_at) + "  " + q.user.name + " <" + q.user.email + ">",
+                now);
+        }
+        state_.set_participants(p.key, std::move(list));
         break;
+      }
       case Op::messages: {
         const auto page = r.result.at("messages").get<std::vector<protocol::ChatMessage>>();
         // A full page after a known id may have more behind it; the newest-N history does not
@@ -324,6 +464,9 @@ void ProtocolSession::handle_error(const Pending& p, const protocol::Response& r
       return;
     default:
       state_.set_error(text);
+      if (p.announce) {
+        state_.add_line(p.where, ChatLine{ChatLine::Kind::error, now, {}, text, {}, 0});
+      }
       return;
   }
 }

@@ -24,6 +24,10 @@ void wrap_line(std::u32string_view line, int width, std::vector<std::string>& ro
   for (char32_t cp : line) {
     const int w = codepoint_width(cp);
     if (cp == U' ' && row.empty() && continuation) continue;  // spaces at a soft break
+    // Wide characters (CJK ideographs, emoji) are words of their own: a line may break
+    // before and after each one, as CJK text has no spaces to break at.
+    constexpr char32_t kZeroWidthJoiner = 0x200D;  // joins emoji into one picture
+    if (w == 2 && !(!row.empty() && row.back() == kZeroWidthJoiner)) break_at = row.size();
     if (row_width + w > width && !row.empty()) {
       if (cp == U' ') {
         // The overflowing character is a space: break right here and drop it.
@@ -57,7 +61,11 @@ void wrap_line(std::u32string_view line, int width, std::vector<std::string>& ro
     }
     row.push_back(cp);
     row_width += w;
-    if (cp == U' ') break_at = row.size();
+    if (cp == U' ' || w == 2) {
+      break_at = row.size();
+    } else if (w == 0 && cp != kZeroWidthJoiner && break_at == row.size() - 1) {
+      break_at = row.size();  // a combining mark or variation selector stays with its base
+    }
   }
   if (!row.empty() || !continuation) emit(row);
 }

@@ -12,6 +12,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "chat/protocol/messages.hpp"
@@ -54,6 +55,10 @@ struct ChatLine {
   std::string text;
   std::string message_id;  // messages only; used to drop duplicates
   std::int64_t user_id = 0;
+  // Set by ClientState when the line is added: a per-state sequence number (the identity
+  // of the line for the "new messages" marker) and whether the message mentions us.
+  std::uint64_t seq = 0;
+  bool mention = false;
 };
 
 /// A chat buffer: what the center pane shows for one meeting instance (or the server buffer).
@@ -70,8 +75,13 @@ struct ChatBuffer {
   // after=synced_id`.
   std::string synced_id;
   bool catching_up = false;
-  int scroll = 0;          // rows scrolled back from the bottom (0 = follow new lines)
-  std::size_t unread = 0;  // messages that arrived while another buffer was shown
+  int scroll = 0;            // rows scrolled back from the bottom (0 = follow new lines)
+  std::size_t unread = 0;    // messages that arrived while another buffer was shown
+  std::size_t mentions = 0;  // of those, messages that mention us (highlight)
+  // The "new messages" marker goes right above the line with this seq (0 = no marker): the
+  // first line that arrived while the buffer was not on screen (or scrolled back). It stays
+  // until the user switches away from the buffer, as WeeChat's read marker does.
+  std::uint64_t marker_seq = 0;
 };
 
 /// What the status line shows.
@@ -83,7 +93,12 @@ struct Status {
   protocol::UnixMs retry_at = 0;  // reconnecting: when the next attempt starts
   std::string detail;             // e.g. the reason of the last disconnect
   std::string last_error;         // "code: message" of the last failed request, or a local error
+  std::optional<protocol::UnixMs> latency_ms;  // round trip of the last ping (or hello)
 };
+
+/// True when text mentions name: the name as a whole word (not preceded or followed by a
+/// letter, digit or '_'), ignoring case; an '@' before it is allowed. Empty names never match.
+bool mentions_name(std::string_view text, std::string_view name);
 
 /// The whole UI-independent client state. Time values are UnixMs; "now" is passed in by
 /// the caller where a local time stamp is needed, so tests stay deterministic.
@@ -91,6 +106,8 @@ class ClientState {
  public:
   /// Buffers keep at most this many lines (oldest dropped first).
   static constexpr std::size_t kMaxLinesPerBuffer = 5000;
+  /// ChatBuffer::scroll of "at the oldest line" before the renderer clamps it.
+  static constexpr int kScrollTop = 1 << 28;
 
   /// Empty state: no meetings, the server buffer current, disconnected.
   ClientState();
@@ -110,6 +127,13 @@ class ClientState {
   void set_error(std::string text) { status_.last_error = std::move(text); }
   /// Clears the status line's error (on the next user action).
   void clear_error() { status_.last_error.clear(); }
+  /// The measured round trip to the server in ms (ping or hello), shown in the status line;
+  /// nullopt clears it (no connection).
+  void set_latency(std::optional<protocol::UnixMs> ms) { status_.latency_ms = ms; }
+
+  /// Mentions of us in live messages of other users since the last call (for the terminal
+  /// bell); resets the count.
+  std::size_t take_mention_alerts() noexcept { return std::exchange(mention_alerts_, 0); }
 
   /// The logged-in user (login result), or nullopt before login.
   const std::optional<protocol::UserInfo>& user() const noexcept { return user_; }
@@ -146,9 +170,24 @@ class ClientState {
   std::optional<MeetingKey> current() const noexcept { return current_; }
   /// The buffer the chat pane shows (current meeting, else the server buffer).
   const ChatBuffer& current_buffer() const;
-  /// Shows a meeting's buffer (created if needed; its unread count is reset) or, with
-  /// nullopt, the server buffer.
+  /// Shows a meeting's buffer (created if needed; its unread and mention counts are reset)
+  /// or, with nullopt, the server buffer. The buffer left loses its "new messages" marker:
+  /// everything in it has been seen.
   void set_current(std::optional<MeetingKey> key);
+
+  /// Description of a meeting from the meetings list (nullopt when none or not listed).
+  std::optional<std::string> description_of(MeetingKey key) const;
+  /// The listed meeting of a key, or nullptr.
+  const protocol::MeetingSummary* find_meeting(MeetingKey key) const;
+  /// Selects the row of a listed meeting in the meetings pane (no-op when not listed).
+  void select_meeting(MeetingKey key);
+  /// Joined meeting buffers in meetings pane order (then any joined buffer not listed),
+  /// for Ctrl-N / Ctrl-P.
+  std::vector<MeetingKey> joined_in_pane_order() const;
+  /// Sets the join times of current participants from a join_times answer: participants
+  /// listed there get that joined_at; nobody is added or removed (membership follows the
+  /// joined / left events).
+  void apply_join_times(const std::vector<protocol::MeetingJoinTimes>& meetings);
 
   /// Join succeeded (join response, or already_joined): marks the buffer joined, makes it
   /// current and adds an info line "You joined <title>". resumed: the server kept the seat.
@@ -202,6 +241,10 @@ class ClientState {
   /// Scrolls the chat pane back (positive) or forward (negative) by rows; never below 0.
   /// The upper bound is applied by the renderer, which knows the wrapped height.
   void scroll_current(int rows);
+  /// Scrolls the current buffer to its oldest line (the bound is applied by clamp_scroll).
+  void scroll_to_top();
+  /// Back to the newest line (follow mode).
+  void scroll_to_bottom();
   /// Limits the current buffer's scroll to max_rows (the renderer's wrapped height minus
   /// the pane height), so scrolling back past the top does not pile up.
   void clamp_scroll(int max_rows);
@@ -221,8 +264,10 @@ class ClientState {
  private:
   ChatBuffer& buffer(MeetingKey key);
   ChatBuffer* mutable_current();
-  static void push_line(ChatBuffer& buffer, ChatLine line, bool visible);
-  static bool insert_message(ChatBuffer& buffer, ChatLine line, bool visible, bool count);
+  void push_line(ChatBuffer& buffer, ChatLine line, bool visible);
+  bool insert_message(ChatBuffer& buffer, ChatLine line, bool visible, bool count);
+  void count_unseen(ChatBuffer& buffer, const ChatLine& line, bool visible);
+  void trim(ChatBuffer& buffer);
   void sync_count(const ChatBuffer& buffer);
 
   Status status_;
@@ -232,6 +277,8 @@ class ClientState {
   ChatBuffer server_;
   std::map<MeetingKey, ChatBuffer> buffers_;
   std::optional<MeetingKey> current_;
+  std::uint64_t next_seq_ = 1;
+  std::size_t mention_alerts_ = 0;
 };
 
 }  // namespace chat::tui

@@ -34,11 +34,33 @@ class InputLine {
   void move_home() noexcept { cursor_ = 0; }
   void move_end() noexcept { cursor_ = text_.size(); }
 
+  /// Alt-B: cursor to the start of the word before it (words are letters, digits and '_'
+  /// in any script; everything else separates them), as readline does.
+  void move_word_left();
+  /// Alt-F: cursor to the end of the word after it.
+  void move_word_right();
+
   /// Ctrl-U: deletes everything before the cursor.
   void kill_to_start();
 
+  /// Ctrl-K: deletes everything from the cursor to the end.
+  void kill_to_end();
+
   /// Ctrl-W: deletes the word before the cursor and the spaces after it.
   void kill_word_before();
+
+  /// Alt-D: deletes from the cursor to the end of the next word.
+  void kill_word_after();
+
+  /// Ctrl-Y: inserts the text removed by the last kill (Ctrl-U/K/W, Alt-D) at the cursor.
+  void yank();
+
+  /// The text removed by the last kill, as code points (empty if none).
+  const std::u32string& kill_buffer() const noexcept { return killed_; }
+
+  /// Replaces the code points [start, end) by text and puts the cursor after it (used by
+  /// completion). Positions are clamped to the text.
+  void replace(std::size_t start, std::size_t end, std::u32string_view text);
 
   /// Empties the line.
   void clear() noexcept {
@@ -73,6 +95,7 @@ class InputLine {
  private:
   std::u32string text_;
   std::size_t cursor_ = 0;
+  std::u32string killed_;
 };
 
 }  // namespace chat::tui

@@ -23,8 +23,10 @@ std::optional<ServerAddress> parse_server_address(const std::string& text);
 /// The validated command line.
 struct Options {
   std::vector<ServerAddress> servers;  // in order of preference; never empty
+  bool servers_given = false;          // --server was given (else the config's server wins)
   std::optional<std::string> user;
   std::optional<std::string> password;
+  std::optional<std::string> config_file;  // --config FILE
 };
 
 /// What main() should do instead of running: print text to stdout and exit 0 (--help), or
@@ -37,7 +39,8 @@ struct OptionsExit {
 /// Default server when no --server is given.
 inline constexpr const char* kDefaultServer = "127.0.0.1:7000";
 
-/// Parses argv: --server HOST:PORT (repeatable), --user NAME, --password PW, --help.
+/// Parses argv: --server HOST:PORT (repeatable), --user NAME, --password PW,
+/// --config FILE, --help.
 /// Never throws.
 std::variant<Options, OptionsExit> parse_options(int argc, const char* const* argv);
 

@@ -12,6 +12,7 @@
 
 #include "chat/protocol/codec.hpp"
 #include "chat/protocol/messages.hpp"
+#include "chat/protocol/time.hpp"
 #include "chat/tui/client_state.hpp"
 
 namespace chat::tui {
@@ -42,6 +43,8 @@ class ProtocolSession {
     post,
     messages,
     nodes,
+    user_messages,  // /msgs
+    join_times,     // /jointimes
   };
 
   /// state must outlive the session.
@@ -65,7 +68,8 @@ class ProtocolSession {
   /// catch-up (`messages after=<synced_id> limit=1000`, paged until a short page), so the
   /// buffer ends up without gap or duplicate; meeting_inactive / not_found say the meeting
   /// ended while away (the rest of an ended instance's chat is still fetched).
-  void on_connected(std::string server);
+  /// `now` is when hello is sent: its answer gives the first latency figure.
+  void on_connected(std::string server, protocol::UnixMs now = protocol::now_ms());
   /// The connection is gone: pending requests are dropped, the state goes disconnected, and
   /// (when it was logged in) the joined buffers start catching up, to be re-joined after
   /// the next login.
@@ -78,18 +82,40 @@ class ProtocolSession {
   /// Joins the meeting highlighted in the meetings pane, or just shows its buffer when
   /// already joined. Sends join, then (on success) participants and messages.
   void join_selected();
+  /// Opens a meeting instance: shows its buffer when joined, else joins it (join op, then
+  /// participants and the newest `messages` as history). Selects its row in the meetings
+  /// pane. Sets a local error when not logged in.
+  void open_meeting(MeetingKey key);
   /// Leaves the current meeting (leave op). Sets a local error when none is joined.
   void leave_current();
   /// Posts text to the current meeting (post op). Empty / whitespace-only or over-long text
   /// and "not joined" are reported locally as the status error, nothing is sent. Returns
   /// true when the post was queued (the input line may be cleared).
   bool post(std::string_view text);
-  /// Sends ping (keep-alive: the server closes connections silent for 60 s).
-  void ping();
+  /// Sends ping (keep-alive: the server closes connections silent for 60 s). `now` is the
+  /// send time: the answer's arrival minus it is the latency shown in the status line.
+  void ping(protocol::UnixMs now = protocol::now_ms());
+
+  // ---- listings asked for by commands: the answer is written as info lines into the
+  // buffer that was on screen when the command was given.
+
+  /// /who: participants op for the current meeting, listed with emails and join times.
+  void list_participants();
+  /// /msgs: user_messages op (newest 100) of one user in the current meeting. `name` is for
+  /// the heading only.
+  void list_user_messages(std::int64_t user_id, std::string name);
+  /// /jointimes: join_times op: every active meeting we may attend with its participants'
+  /// join times; also refreshes the join times in the participants panes.
+  void list_join_times();
+  /// /meetings: active_meetings op; refreshes the meetings pane and lists the meetings.
+  void list_meetings();
   /// Re-reads active_meetings (when logged in).
   void refresh_meetings();
   /// Re-reads the live nodes (nodes op; when logged in).
   void refresh_nodes();
+  /// Re-reads the join times of every active meeting (join_times op; when logged in and in
+  /// a meeting) for the participants panes: times only, membership follows the events.
+  void refresh_join_times();
   /// Why this connection should be given up for another server, once: set when login
   /// fails for a reason other than bad credentials (unavailable, internal, rate_limited:
   /// the node cannot serve us, another may). nullopt otherwise.
@@ -114,9 +140,13 @@ class ProtocolSession {
         : op(op_), key(key_), title(std::move(title_)), after(std::move(after_)), limit(limit_) {}
     Op op;
     MeetingKey key;
-    std::string title;
+    std::string title;  // join: the meeting title; user_messages: the user's name
     std::string after;  // messages: the after= sent (empty: newest page, no paging)
     int limit = 0;      // messages: the limit sent
+    // Listings (/who, /meetings, ...): the answer is written into this buffer.
+    bool announce = false;
+    std::optional<MeetingKey> where;
+    protocol::UnixMs sent_at = 0;  // hello / ping: for the latency
   };
 
   std::int64_t send(protocol::RequestBody body, Pending pending);
@@ -128,6 +158,8 @@ class ProtocolSession {
   void handle_response(const protocol::Response& response, protocol::UnixMs now);
   void handle_error(const Pending& pending, const protocol::Response& response,
                     protocol::UnixMs now);
+  void add_listing(const Pending& pending, std::string text, protocol::UnixMs now);
+  bool require_meeting(const char* what);
 
   ClientState& state_;
   std::string user_;
