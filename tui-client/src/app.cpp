@@ -109,8 +109,17 @@ void App::save_config(const std::vector<std::pair<std::string, std::string>>& va
 
 void App::start_connect() {
   if (quitting_) return;
-  const std::uint64_t gen = ++generation_;
   const ServerAddress& server = rotation_.current();
+  // chatd closes a connection that has not logged in within its login deadline (10 s by
+  // default), so connect only once the login form has been filled in; after_ui() resumes.
+  if (session_.needs_credentials()) {
+    awaiting_credentials_ = true;
+    state_.set_connection(ConnectionState::disconnected, server.text);
+    request_redraw();
+    return;
+  }
+  awaiting_credentials_ = false;
+  const std::uint64_t gen = ++generation_;
   state_.set_connection(ConnectionState::connecting, server.text);
   request_redraw();
   connect_timer_.expires_after(kConnectTimeout);
@@ -365,7 +374,11 @@ void App::drain_keys() {
 }
 
 void App::after_ui() {
-  if (ui_.take_quit()) quit();
+  if (ui_.take_quit()) {
+    quit();
+    return;
+  }
+  if (awaiting_credentials_ && !session_.needs_credentials()) start_connect();
 }
 
 }  // namespace chat::tui

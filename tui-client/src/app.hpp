@@ -118,6 +118,7 @@ class App {
   int pings_ = 0;
   std::uint64_t generation_ = 0;  // bumped per attempt; stale handlers compare and return
   bool connected_ = false;
+  bool awaiting_credentials_ = false;  // no connection until the login form is submitted
   protocol::FrameSplitter splitter_{kMaxServerFrameBytes};
   std::vector<char> read_buffer_ = std::vector<char>(64 * 1024);
   std::deque<std::string> write_queue_;
