@@ -183,6 +183,21 @@ UnixMs time_field(const json& j, const char* key) {
   return *t;
 }
 
+// An integer of a server frame or result record as T (PROTOCOL.md "Types": JSON integers,
+// written without fraction or exponent). Not get<T>(): nlohmann converts booleans and
+// floats too, and a float out of T's range (1e300) with a cast that is undefined behaviour
+// (found by tests/fuzz/server_frame). Such a value is a malformed frame.
+template <typename T>
+T integer_of(const json& v, const char* key) {
+  const auto i = as_integer(v, std::numeric_limits<T>::min(), std::numeric_limits<T>::max());
+  if (!i) bad(std::string("'") + key + "' must be an integer");
+  return static_cast<T>(*i);
+}
+
+std::int64_t int64_field(const json& j, const char* key) {
+  return integer_of<std::int64_t>(j.at(key), key);
+}
+
 std::optional<LeaveReason> leave_reason_from(std::string_view s) {
   if (s == "leave") return LeaveReason::leave;
   if (s == "timeout") return LeaveReason::timeout;
@@ -301,20 +316,20 @@ std::optional<ServerFrame> decode_server_frame(std::string_view text) {
       if (name != "message" && name != "joined" && name != "left" && name != "meeting_started" &&
           name != "meeting_ended")
         return std::nullopt;
-      const auto mid = j.at("meeting_id").get<std::int64_t>();
-      const auto oid = j.at("order_id").get<std::int64_t>();
+      const auto mid = int64_field(j, "meeting_id");
+      const auto oid = int64_field(j, "order_id");
       if (name == "message") {
         ChatMessage m;
         from_json(j, m);
         return ServerFrame{MessageEvent{mid, oid, std::move(m)}};
       }
       if (name == "joined")
-        return ServerFrame{JoinedEvent{mid, oid, j.at("user_id").get<std::int64_t>(),
+        return ServerFrame{JoinedEvent{mid, oid, int64_field(j, "user_id"),
                                        j.at("name").get<std::string>(), time_field(j, "ts")}};
       if (name == "left") {
         const auto reason = leave_reason_from(j.at("reason").get<std::string>());
         if (!reason) bad("unknown leave reason");
-        return ServerFrame{LeftEvent{mid, oid, j.at("user_id").get<std::int64_t>(),
+        return ServerFrame{LeftEvent{mid, oid, int64_field(j, "user_id"),
                                      j.at("name").get<std::string>(), time_field(j, "ts"),
                                      *reason}};
       }
@@ -328,10 +343,13 @@ std::optional<ServerFrame> decode_server_frame(std::string_view text) {
     Response r;
     const auto& id = j.at("id");
     r.id_null = id.is_null();
-    r.id = r.id_null ? 0 : id.get<std::int64_t>();
+    r.id = r.id_null ? 0 : integer_of<std::int64_t>(id, "id");
     r.ok = j.at("ok").get<bool>();
     if (r.ok) {
-      r.result = j.at("result");
+      // Moved, not copied: copying a json value recurses once per nesting level, so a
+      // deeply nested result ("[[[[...", 100000 levels) overflowed the client's stack
+      // (found by tests/fuzz/server_frame).
+      r.result = std::move(j.at("result"));
     } else {
       const auto& err = j.at("error");
       r.code =
@@ -352,11 +370,12 @@ void to_json(json& j, const UserInfo& v) {
            {"gender", optional_json(v.gender)}};
 }
 void from_json(const json& j, UserInfo& v) {
-  v.user_id = j.at("user_id").get<std::int64_t>();
+  v.user_id = int64_field(j, "user_id");
   v.name = j.at("name").get<std::string>();
   v.email = j.at("email").get<std::string>();
-  v.age = j.contains("age") && !j["age"].is_null() ? std::optional<int>(j["age"].get<int>())
-                                                   : std::nullopt;
+  v.age = j.contains("age") && !j["age"].is_null()
+              ? std::optional<int>(integer_of<int>(j["age"], "age"))
+              : std::nullopt;
   v.gender = j.contains("gender") && !j["gender"].is_null()
                  ? std::optional<std::string>(j["gender"].get<std::string>())
                  : std::nullopt;
@@ -373,8 +392,8 @@ void to_json(json& j, const MeetingSummary& v) {
            {"participant_count", v.participant_count}};
 }
 void from_json(const json& j, MeetingSummary& v) {
-  v.meeting_id = j.at("meeting_id").get<std::int64_t>();
-  v.order_id = j.at("order_id").get<std::int64_t>();
+  v.meeting_id = int64_field(j, "meeting_id");
+  v.order_id = int64_field(j, "order_id");
   v.title = j.at("title").get<std::string>();
   v.description = j.contains("description") && !j["description"].is_null()
                       ? std::optional<std::string>(j["description"].get<std::string>())
@@ -382,7 +401,7 @@ void from_json(const json& j, MeetingSummary& v) {
   v.is_public = j.at("is_public").get<bool>();
   v.from = time_field(j, "from");
   v.to = time_field(j, "to");
-  v.participant_count = j.at("participant_count").get<std::int64_t>();
+  v.participant_count = int64_field(j, "participant_count");
 }
 
 void to_json(json& j, const Participant& v) {
@@ -403,7 +422,7 @@ void to_json(json& j, const ChatMessage& v) {
 }
 void from_json(const json& j, ChatMessage& v) {
   v.message_id = j.at("message_id").get<std::string>();
-  v.user_id = j.at("user_id").get<std::int64_t>();
+  v.user_id = int64_field(j, "user_id");
   v.name = j.at("name").get<std::string>();
   v.text = j.at("text").get<std::string>();
   v.ts = time_field(j, "ts");
@@ -413,7 +432,7 @@ void to_json(json& j, const JoinTime& v) {
   j = json{{"user_id", v.user_id}, {"name", v.name}, {"joined_at", format_timestamp(v.joined_at)}};
 }
 void from_json(const json& j, JoinTime& v) {
-  v.user_id = j.at("user_id").get<std::int64_t>();
+  v.user_id = int64_field(j, "user_id");
   v.name = j.at("name").get<std::string>();
   v.joined_at = time_field(j, "joined_at");
 }
@@ -425,8 +444,8 @@ void to_json(json& j, const MeetingJoinTimes& v) {
            {"participants", v.participants}};
 }
 void from_json(const json& j, MeetingJoinTimes& v) {
-  v.meeting_id = j.at("meeting_id").get<std::int64_t>();
-  v.order_id = j.at("order_id").get<std::int64_t>();
+  v.meeting_id = int64_field(j, "meeting_id");
+  v.order_id = int64_field(j, "order_id");
   v.title = j.at("title").get<std::string>();
   v.participants = j.at("participants").get<std::vector<JoinTime>>();
 }
@@ -437,7 +456,7 @@ void to_json(json& j, const NodeInfo& v) {
 void from_json(const json& j, NodeInfo& v) {
   v.node = j.at("node").get<std::string>();
   v.address = j.at("address").get<std::string>();
-  v.clients = j.at("clients").get<std::int64_t>();
+  v.clients = int64_field(j, "clients");
 }
 
 }  // namespace chat::protocol
