@@ -3,6 +3,7 @@
 #include <boost/program_options.hpp>
 #include <cstdlib>
 #include <iostream>
+#include <string_view>
 
 namespace chat::server {
 namespace {
@@ -52,6 +53,11 @@ std::optional<Config> parse_command_line(int argc, char** argv, int& exit_code) 
   std::string listen = "127.0.0.1:7000";
   long long poll = 5000, dump = 2000, idle = 60000, grace = 10000, heartbeat = 1000;
   long long claim_idle = 30000;
+  long long max_connections = static_cast<long long>(c.max_connections);
+  long long max_per_address = static_cast<long long>(c.max_connections_per_address);
+  long long login_timeout = c.login_timeout.count();
+  long long failure_delay = c.login_failure_delay.count();
+  long long failure_max_delay = c.login_failure_max_delay.count();
   po::options_description opts("chatd: chat server node (protocol: shared/PROTOCOL.md)\nOptions");
   // clang-format off
   opts.add_options()
@@ -67,6 +73,13 @@ std::optional<Config> parse_command_line(int argc, char** argv, int& exit_code) 
     ("grace-ms", po::value(&grace)->default_value(grace), "remove a participant left without connection after N ms")
     ("heartbeat-ms", po::value(&heartbeat)->default_value(heartbeat), "node registry heartbeat period")
     ("max-outbound-bytes", po::value(&c.max_outbound_bytes)->default_value(c.max_outbound_bytes), "disconnect a client whose unsent frames exceed N bytes")
+    ("rate-limit", po::value(&c.rate_limit)->default_value(c.rate_limit, "100"), "requests per second per connection (token bucket); more are answered rate_limited; 0: no limit")
+    ("rate-burst", po::value(&c.rate_burst)->default_value(c.rate_burst, "200"), "requests a connection may send at once (bucket size); 10x this refused in a row closes it")
+    ("max-connections", po::value(&max_connections)->default_value(max_connections), "open connections per node; more are refused with an unavailable frame")
+    ("max-connections-per-address", po::value(&max_per_address)->default_value(max_per_address), "open connections per client IP address; more are refused likewise")
+    ("login-timeout-ms", po::value(&login_timeout)->default_value(login_timeout), "close a connection not logged in within N ms (unauthenticated frame); 0: never")
+    ("login-failure-delay-ms", po::value(&failure_delay)->default_value(failure_delay), "after 3 failed logins of a user or address within 15 min, delay the answer N ms, doubling per failure; 0: off")
+    ("login-failure-max-delay-ms", po::value(&failure_max_delay)->default_value(failure_max_delay), "cap of the failed-login delay")
     ("log-level", po::value(&c.log_level)->default_value(c.log_level), "trace|debug|info|warn|error");
   // clang-format on
   add_store_options(opts, c.redis, c.mysql);
@@ -95,6 +108,15 @@ std::optional<Config> parse_command_line(int argc, char** argv, int& exit_code) 
     exit_code = 2;
     return std::nullopt;
   }
+  if (!(c.rate_limit >= 0) || !(c.rate_burst >= 1) || max_connections < 1 || max_per_address < 1 ||
+      login_timeout < 0 || failure_delay < 0 || failure_max_delay < failure_delay) {
+    std::cerr << "chatd: --rate-limit must be >= 0, --rate-burst >= 1, --max-connections and "
+                 "--max-connections-per-address >= 1, --login-timeout-ms and "
+                 "--login-failure-delay-ms >= 0, --login-failure-max-delay-ms >= "
+                 "--login-failure-delay-ms\n";
+    exit_code = 2;
+    return std::nullopt;
+  }
   for (long long v : {poll, idle, grace, heartbeat}) {
     if (v <= 0) {
       std::cerr << "chatd: intervals must be positive\n";
@@ -111,7 +133,36 @@ std::optional<Config> parse_command_line(int argc, char** argv, int& exit_code) 
   c.grace = std::chrono::milliseconds(grace);
   c.heartbeat = std::chrono::milliseconds(heartbeat);
   c.claim_idle = std::chrono::milliseconds(claim_idle);
+  c.max_connections = static_cast<std::size_t>(max_connections);
+  c.max_connections_per_address = static_cast<std::size_t>(max_per_address);
+  c.login_timeout = std::chrono::milliseconds(login_timeout);
+  c.login_failure_delay = std::chrono::milliseconds(failure_delay);
+  c.login_failure_max_delay = std::chrono::milliseconds(failure_max_delay);
   return c;
+}
+
+void hide_secret_arguments(int argc, char** argv) {
+  // Boost.Program_options also takes unambiguous abbreviations ("--mysql-pass"), so every
+  // prefix of a secret flag down to where it is unique counts.
+  constexpr std::string_view kSecret[] = {"--redis-password", "--mysql-password"};
+  constexpr std::size_t kUniquePrefix = std::string_view("--redis-pa").size();
+  for (int i = 1; i < argc; ++i) {
+    const std::string_view arg = argv[i];
+    const auto eq = arg.find('=');
+    const std::string_view flag = arg.substr(0, eq);
+    bool secret = false;
+    for (const auto name : kSecret)
+      secret = secret || (flag.size() >= kUniquePrefix && name.substr(0, flag.size()) == flag);
+    if (!secret) continue;
+    char* value = nullptr;
+    if (eq != std::string_view::npos) {
+      value = argv[i] + eq + 1;  // "--flag=VALUE"
+    } else if (i + 1 < argc) {
+      value = argv[++i];  // "--flag VALUE"
+    }
+    if (value)
+      for (; *value; ++value) *value = '*';
+  }
 }
 
 }  // namespace chat::server

@@ -27,6 +27,14 @@ struct Config {
   std::size_t dump_batch = 500;                 // outbox entries per MySQL transaction
   std::chrono::milliseconds claim_idle{30000};  // take over a dead dumper's entries after this
   std::size_t max_outbound_bytes = 8 << 20;     // a client that lets more pile up is cut off
+  // Abuse limits (README "Limits").
+  double rate_limit = 100;                             // requests per second per connection; 0: off
+  double rate_burst = 200;                             // requests a connection may send at once
+  std::size_t max_connections = 20000;                 // open connections of this node
+  std::size_t max_connections_per_address = 256;       // open connections from one client IP
+  std::chrono::milliseconds login_timeout{10000};      // close connections not logged in by then
+  std::chrono::milliseconds login_failure_delay{250};  // first delayed failed login; 0: off
+  std::chrono::milliseconds login_failure_max_delay{8000};  // cap of the doubling delay
   std::string log_level = "info";
 };
 
@@ -39,5 +47,11 @@ void read_store_secrets(store::RedisOptions& redis, store::MysqlOptions& mysql);
 /// Parses argv (and CHATD_REDIS_PASSWORD / CHATD_MYSQL_PASSWORD from the environment).
 /// Returns nullopt after printing --help or an error to stderr; exit_code says how to exit.
 std::optional<Config> parse_command_line(int argc, char** argv, int& exit_code);
+
+/// Overwrites the values of --redis-password and --mysql-password in argv with '*' so that
+/// they no longer show in `ps` or /proc/PID/cmdline (both read the process's argument
+/// memory). Call after parsing; the values were visible until then, so the environment
+/// variables remain the better way to pass them.
+void hide_secret_arguments(int argc, char** argv);
 
 }  // namespace chat::server

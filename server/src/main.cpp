@@ -20,6 +20,7 @@ int main(int argc, char** argv) {
   int exit_code = 0;
   const auto config = server::parse_command_line(argc, argv, exit_code);
   if (!config) return exit_code;
+  server::hide_secret_arguments(argc, argv);
 
   spdlog::set_level(spdlog::level::from_str(config->log_level));
   spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%l%$ [" + config->node_id + "] %v");
@@ -47,9 +48,12 @@ int main(int argc, char** argv) {
 
     store::load_functions_on_connect(*commands);
 
+    service::LoginThrottleOptions throttle;
+    throttle.base_delay = config->login_failure_delay;
+    throttle.max_delay = config->login_failure_max_delay;
     service::ChatService service(io, redis, *commands, *bus, db,
                                  {config->node_id, config->advertise, config->schedule_poll,
-                                  config->grace, config->heartbeat});
+                                  config->grace, config->heartbeat, throttle});
     // The in-process dump (chat-dumper does the same as a job of its own).
     std::optional<dump::Dumper> dumper;
     if (config->dump_interval.count() > 0)
@@ -62,7 +66,12 @@ int main(int argc, char** argv) {
           io,
           boost::asio::ip::tcp::endpoint(boost::asio::ip::make_address(config->listen_host),
                                          static_cast<unsigned short>(config->listen_port)),
-          service, net::SessionOptions{config->idle_timeout, config->max_outbound_bytes});
+          service,
+          net::SessionOptions{config->idle_timeout, config->max_outbound_bytes,
+                              config->login_timeout,
+                              net::RateLimitOptions{config->rate_limit, config->rate_burst}},
+          net::ConnectionLimitOptions{config->max_connections,
+                                      config->max_connections_per_address});
     } catch (const std::exception& e) {
       spdlog::critical("cannot listen on {}:{}: {}", config->listen_host, config->listen_port,
                        e.what());

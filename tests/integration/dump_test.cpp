@@ -313,6 +313,8 @@ class DumpTest : public ::testing::Test {
     o.grace_ms = 60000;      // reconnecting chatters keep their seats
     o.idle_timeout_ms = 60000;
     o.log_level = "info";
+    // The chatters post as fast as chatd answers (load, not abuse): no request rate limit.
+    o.extra_args = {"--rate-limit", "0"};
     chatd_ = std::make_unique<ChatdProcess>(o);
     probe_ = std::make_unique<RedisProbe>("127.0.0.1", redis_->port());
   }

@@ -1,18 +1,65 @@
 #include "net/listener.hpp"
 
+#include <spdlog/fmt/fmt.h>
 #include <spdlog/spdlog.h>
 
+#include <array>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
+#include "chat/protocol/codec.hpp"
+
 namespace chat::net {
 
+namespace {
+
+using boost::asio::use_awaitable;
+
+// At most one refusal warning per this period; the ones in between are counted.
+constexpr std::chrono::seconds kRefusalLogPeriod{10};
+// Refused sockets drained at once; beyond that they are closed right after their frame.
+constexpr std::size_t kMaxDraining = 64;
+// How long (and how much) a refused client's input is read and dropped before the close.
+constexpr std::chrono::milliseconds kDrainTime{1000};
+constexpr std::size_t kDrainBytes = 64 * 1024;
+
+// Reads and drops what a refused client sends until it closes (bounded by kDrainTime and
+// kDrainBytes), then closes. Closing a socket with unread input sends a reset, which on some
+// systems makes the client lose the refusal frame it has not read yet.
+boost::asio::awaitable<void> drain_and_close(boost::asio::ip::tcp::socket socket,
+                                             std::shared_ptr<std::size_t> draining) {
+  ++*draining;
+  // Shared with the deadline's handler, which may run after this coroutine has ended.
+  const auto sock = std::make_shared<boost::asio::ip::tcp::socket>(std::move(socket));
+  boost::asio::steady_timer deadline(sock->get_executor(), kDrainTime);
+  deadline.async_wait([weak = std::weak_ptr(sock)](const boost::system::error_code& ec) {
+    if (auto s = weak.lock(); s && !ec) s->cancel();
+  });
+  std::array<char, 4096> sink;
+  std::size_t total = 0;
+  boost::system::error_code ec;
+  while (!ec && total < kDrainBytes) {
+    total += co_await sock->async_read_some(boost::asio::buffer(sink),
+                                            boost::asio::redirect_error(use_awaitable, ec));
+  }
+  deadline.cancel();
+  sock->close(ec);
+  --*draining;
+}
+
+}  // namespace
+
 Listener::Listener(boost::asio::io_context& io, const boost::asio::ip::tcp::endpoint& endpoint,
-                   service::ChatService& service, SessionOptions options)
-    : acceptor_(io), service_(service), options_(options) {
+                   service::ChatService& service, SessionOptions options,
+                   ConnectionLimitOptions limits)
+    : acceptor_(io),
+      service_(service),
+      options_(options),
+      limits_(limits),
+      refusal_log_(kRefusalLogPeriod) {
   acceptor_.open(endpoint.protocol());
   acceptor_.set_option(boost::asio::socket_base::reuse_address(true));
   acceptor_.bind(endpoint);
@@ -41,9 +88,48 @@ boost::asio::awaitable<void> Listener::accept_loop() {
       co_await pause.async_wait(boost::asio::redirect_error(boost::asio::use_awaitable, ec));
       continue;
     }
+    const auto peer = socket.remote_endpoint(ec);
+    if (ec) continue;  // gone already (reset before we got to it); the socket closes itself
+    const std::string address = ConnectionLimits::address_key(peer.address());
+    ConnectionLimits::Refusal why{};
+    auto slot = limits_.try_acquire(address, why);
+    if (!slot) {
+      refuse(std::move(socket), why, address);
+      continue;
+    }
     socket.set_option(boost::asio::ip::tcp::no_delay(true), ec);
-    std::make_shared<Session>(std::move(socket), service_, options_)->start();
+    std::make_shared<Session>(std::move(socket), service_, options_, std::move(*slot))->start();
   }
+}
+
+void Listener::refuse(boost::asio::ip::tcp::socket socket, ConnectionLimits::Refusal why,
+                      const std::string& address) {
+  const bool node_full = why == ConnectionLimits::Refusal::node_full;
+  if (const auto held_back = refusal_log_.admit(std::chrono::steady_clock::now())) {
+    spdlog::warn(
+        "refusing connections: {} (latest from {}){}",
+        node_full ? fmt::format("{} open, --max-connections reached", limits_.total())
+                  : fmt::format("--max-connections-per-address {} reached",
+                                limits_.options().max_per_address),
+        address,
+        *held_back ? fmt::format("; {} more refused since the last warning", *held_back) : "");
+  }
+  const std::string frame = protocol::encode_error(
+      std::nullopt, protocol::ErrorCode::unavailable,
+      node_full ? "too many connections to this node; retry later or use another node"
+                : "too many connections from your address; close some and retry");
+  // A fresh socket's send buffer is empty, so this small frame goes out in one
+  // non-blocking write; nothing waits on a client that never reads.
+  boost::system::error_code ec;
+  socket.non_blocking(true, ec);
+  socket.write_some(boost::asio::buffer(frame), ec);
+  socket.shutdown(boost::asio::ip::tcp::socket::shutdown_send, ec);
+  if (*draining_ >= kMaxDraining) {
+    socket.close(ec);
+    return;
+  }
+  auto ex = socket.get_executor();
+  boost::asio::co_spawn(ex, drain_and_close(std::move(socket), draining_), boost::asio::detached);
 }
 
 }  // namespace chat::net

@@ -3,29 +3,47 @@
 
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <memory>
 
+#include "net/connection_limits.hpp"
 #include "net/session.hpp"
 #include "service/chat_service.hpp"
+#include "util/log_throttle.hpp"
 
 namespace chat::net {
 
-/// Owns the acceptor; every accepted socket becomes a Session.
+/// Owns the acceptor; every accepted socket becomes a Session, unless the node or the
+/// client's address is at its connection cap (ConnectionLimits): then the socket gets one
+/// frame {"id":null,"ok":false,"error":{"code":"unavailable",...}} and is closed, and a
+/// warning is logged once per burst of refusals (not per socket).
 class Listener {
  public:
   /// Binds and listens at once; throws boost::system::system_error when the address is taken.
   Listener(boost::asio::io_context& io, const boost::asio::ip::tcp::endpoint& endpoint,
-           service::ChatService& service, SessionOptions options);
+           service::ChatService& service, SessionOptions options,
+           ConnectionLimitOptions limits = {});
 
+  /// Starts accepting (a coroutine on the acceptor's executor).
   void start();
+  /// Stops accepting; open sessions are not touched.
   void stop();
   boost::asio::ip::tcp::endpoint local_endpoint() const { return acceptor_.local_endpoint(); }
+  /// The connection counts (open sessions, per address).
+  const ConnectionLimits& limits() const noexcept { return limits_; }
 
  private:
   boost::asio::awaitable<void> accept_loop();
+  // Answers a refused socket with the unavailable frame and closes it.
+  void refuse(boost::asio::ip::tcp::socket socket, ConnectionLimits::Refusal why,
+              const std::string& address);
 
   boost::asio::ip::tcp::acceptor acceptor_;
   service::ChatService& service_;
   SessionOptions options_;
+  ConnectionLimits limits_;
+  util::LogThrottle refusal_log_;
+  // Refused sockets still draining before close (shared: the drains may outlive us).
+  std::shared_ptr<std::size_t> draining_ = std::make_shared<std::size_t>(0);
 };
 
 }  // namespace chat::net

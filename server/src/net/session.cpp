@@ -1,5 +1,6 @@
 #include "net/session.hpp"
 
+#include <spdlog/fmt/fmt.h>
 #include <spdlog/spdlog.h>
 
 #include <array>
@@ -20,15 +21,23 @@ using boost::asio::use_awaitable;
 namespace {
 constexpr std::size_t kReadChunk = 16 * 1024;
 constexpr std::size_t kMaxGather = 64;  // frames per gathered write
+// A closing connection: how much of the client's further input is read and dropped, and how
+// long after the last frame was sent the client may take to hang up.
+constexpr std::size_t kDrainBytes = 4u << 20;
+constexpr std::chrono::seconds kLingerTime{5};
 }  // namespace
 
 Session::Session(boost::asio::ip::tcp::socket socket, service::ChatService& service,
-                 SessionOptions options)
+                 SessionOptions options, ConnectionLimits::Slot slot)
     : socket_(std::move(socket)),
       service_(service),
       options_(options),
+      slot_(std::move(slot)),
+      limiter_(options_.rate, std::chrono::steady_clock::now()),
       write_signal_(socket_.get_executor()),
       idle_timer_(socket_.get_executor()),
+      login_timer_(socket_.get_executor()),
+      linger_timer_(socket_.get_executor()),
       last_frame_(std::chrono::steady_clock::now()) {
   boost::system::error_code ec;
   const auto ep = socket_.remote_endpoint(ec);
@@ -38,13 +47,15 @@ Session::Session(boost::asio::ip::tcp::socket socket, service::ChatService& serv
 Session::~Session() = default;
 
 void Session::start() {
-  id_ = service_.open(weak_from_this());
+  id_ = service_.open(weak_from_this(), slot_.address());
   spdlog::debug("client {} connected from {}", id_, peer_);
   write_signal_.expires_at(std::chrono::steady_clock::time_point::max());
   const auto ex = socket_.get_executor();
   boost::asio::co_spawn(ex, reader(shared_from_this()), boost::asio::detached);
   boost::asio::co_spawn(ex, writer(shared_from_this()), boost::asio::detached);
   boost::asio::co_spawn(ex, watchdog(shared_from_this()), boost::asio::detached);
+  if (options_.login_timeout.count() > 0)
+    boost::asio::co_spawn(ex, login_deadline(shared_from_this()), boost::asio::detached);
 }
 
 void Session::deliver(std::shared_ptr<const std::string> frame) {
@@ -64,6 +75,16 @@ void Session::enqueue(std::shared_ptr<const std::string> frame) {
   write_signal_.cancel();
 }
 
+void Session::close_after(std::string last) {
+  if (closed_ || close_after_flush_) return;
+  enqueue(std::make_shared<const std::string>(std::move(last)));
+  if (closed_) return;  // the queue had no room: closed at once
+  close_after_flush_ = true;
+  write_signal_.cancel();
+  // A client that never reads its last frames cannot keep the socket: no frame is taken
+  // from it any more, so the idle watchdog closes it after idle_timeout.
+}
+
 void Session::close() {
   if (closed_) return;
   closed_ = true;
@@ -72,41 +93,79 @@ void Session::close() {
   socket_.close(ignored);
   write_signal_.cancel();
   idle_timer_.cancel();
+  login_timer_.cancel();
+  linger_timer_.cancel();
+  slot_.release();  // the connection caps count open sockets, not lingering objects
   service_.close(id_);
   spdlog::debug("client {} ({}) closed", id_, peer_);
+}
+
+bool Session::refuse(std::optional<std::int64_t> id, RequestRateLimiter::Verdict verdict) {
+  if (verdict == RequestRateLimiter::Verdict::reject) {
+    enqueue(std::make_shared<const std::string>(protocol::encode_error(
+        id, protocol::ErrorCode::rate_limited,
+        fmt::format("over the request rate limit ({} per second); not executed, retry later",
+                    options_.rate.per_second))));
+    return !closed_;
+  }
+  // Once per connection, so a flood of connections is bounded by the connection caps.
+  spdlog::info("client {} ({}) kept sending far over its rate limit ({} refused), closing", id_,
+               peer_, limiter_.rejected_total());
+  close_after(protocol::encode_error(std::nullopt, protocol::ErrorCode::rate_limited,
+                                     "too many requests over the rate limit; closing the "
+                                     "connection"));
+  return false;
 }
 
 awaitable<void> Session::reader(std::shared_ptr<Session> /*keeps the session alive*/) {
   std::array<char, kReadChunk> buffer;
   try {
-    while (!closed_) {
+    while (!closed_ && !close_after_flush_) {
       const std::size_t n =
           co_await socket_.async_read_some(boost::asio::buffer(buffer), use_awaitable);
+      if (close_after_flush_) break;  // closing meanwhile: this input is not served
       splitter_.append(std::string_view(buffer.data(), n));
-      while (auto frame = splitter_.next()) {
+      while (!closed_ && !close_after_flush_) {
+        auto frame = splitter_.next();
+        if (!frame) break;
         last_frame_ = std::chrono::steady_clock::now();  // any frame counts, blank ones too
-        if (protocol::is_blank_line(*frame)) continue;
+        if (protocol::is_blank_line(*frame)) continue;   // keep-alives cost no token
         auto decoded = protocol::decode_request(*frame);
-        if (auto* failure = std::get_if<protocol::DecodeFailure>(&decoded)) {
+        auto* failure = std::get_if<protocol::DecodeFailure>(&decoded);
+        // Every other frame costs a token, readable or not: garbage floods are limited too.
+        const auto verdict = limiter_.admit(std::chrono::steady_clock::now());
+        if (verdict != RequestRateLimiter::Verdict::allow) {
+          const auto id =
+              failure ? failure->id
+                      : std::optional<std::int64_t>(std::get<protocol::Request>(decoded).id);
+          refuse(id, verdict);
+          continue;
+        }
+        if (failure) {
           enqueue(std::make_shared<const std::string>(
               protocol::encode_error(failure->id, failure->code, failure->message)));
         } else {
           // The awaitable is made in its own statement: g++ 12 may relocate class-type
           // temporaries of a co_await expression bitwise (breaks std::string).
           auto handling = service_.handle(id_, std::move(std::get<protocol::Request>(decoded)));
+          serving_ = true;
           auto response = co_await std::move(handling);
+          serving_ = false;
           enqueue(std::make_shared<const std::string>(std::move(response)));
+          if (deadline_passed_) enforce_login_deadline();
         }
-        if (closed_) co_return;
       }
-      if (splitter_.too_large()) {
-        enqueue(std::make_shared<const std::string>(protocol::encode_error(
-            std::nullopt, protocol::ErrorCode::too_large, "frame longer than 65536 bytes")));
-        close_after_flush_ = true;
-        write_signal_.cancel();
-        co_return;
-      }
+      if (!closed_ && !close_after_flush_ && splitter_.too_large())
+        close_after(protocol::encode_error(std::nullopt, protocol::ErrorCode::too_large,
+                                           "frame longer than 65536 bytes"));
     }
+    // Closing with last frames on their way (too_large, a flood, the login deadline): the
+    // client's further input is read and dropped until it hangs up (bounded), because
+    // closing a socket with unread input resets the connection, and a reset destroys the
+    // frames the client has not read yet. The writer half-closes once they are sent.
+    std::size_t drained = 0;
+    while (!closed_ && drained < kDrainBytes)
+      drained += co_await socket_.async_read_some(boost::asio::buffer(buffer), use_awaitable);
   } catch (const boost::system::system_error& e) {
     // EOF or reset: the client went away, possibly mid-frame; nothing to answer.
     if (e.code() != boost::asio::error::eof && e.code() != boost::asio::error::operation_aborted)
@@ -115,13 +174,23 @@ awaitable<void> Session::reader(std::shared_ptr<Session> /*keeps the session ali
   close();
 }
 
-awaitable<void> Session::writer(std::shared_ptr<Session> /*keeps the session alive*/) {
+awaitable<void> Session::writer(std::shared_ptr<Session> self) {
   std::vector<std::shared_ptr<const std::string>> batch;
   std::vector<boost::asio::const_buffer> buffers;
   try {
     while (!closed_) {
       if (queue_.empty()) {
-        if (close_after_flush_) break;
+        if (close_after_flush_) {
+          // Everything is sent: the FIN follows it. The reader closes when the client hangs
+          // up; one that does not is closed after kLingerTime.
+          boost::system::error_code ec;
+          socket_.shutdown(boost::asio::ip::tcp::socket::shutdown_send, ec);
+          linger_timer_.expires_after(kLingerTime);
+          linger_timer_.async_wait([self](const boost::system::error_code& e) {
+            if (!e) self->close();
+          });
+          co_return;
+        }
         boost::system::error_code ec;
         write_signal_.expires_at(std::chrono::steady_clock::time_point::max());
         co_await write_signal_.async_wait(boost::asio::redirect_error(use_awaitable, ec));
@@ -156,6 +225,31 @@ awaitable<void> Session::watchdog(std::shared_ptr<Session> /*keeps the session a
       close();
     }
   }
+}
+
+awaitable<void> Session::login_deadline(std::shared_ptr<Session> /*keeps the session alive*/) {
+  login_timer_.expires_after(options_.login_timeout);
+  boost::system::error_code ec;
+  co_await login_timer_.async_wait(boost::asio::redirect_error(use_awaitable, ec));
+  if (closed_ || close_after_flush_) co_return;
+  // A request in progress (e.g. a login being verified or delayed) is answered first; the
+  // reader enforces the deadline after it.
+  if (serving_) {
+    deadline_passed_ = true;
+    co_return;
+  }
+  enforce_login_deadline();
+}
+
+void Session::enforce_login_deadline() {
+  deadline_passed_ = false;
+  if (closed_ || close_after_flush_ || service_.logged_in(id_)) return;
+  spdlog::debug("client {} ({}) did not log in within {} ms, closing", id_, peer_,
+                options_.login_timeout.count());
+  close_after(protocol::encode_error(std::nullopt, protocol::ErrorCode::unauthenticated,
+                                     "login deadline passed: log in within " +
+                                         std::to_string(options_.login_timeout.count()) +
+                                         " ms of connecting; closing the connection"));
 }
 
 }  // namespace chat::net

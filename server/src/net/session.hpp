@@ -8,9 +8,12 @@
 #include <cstdint>
 #include <deque>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "chat/protocol/frame.hpp"
+#include "net/connection_limits.hpp"
+#include "net/rate_limiter.hpp"
 #include "service/chat_service.hpp"
 #include "service/client.hpp"
 
@@ -18,8 +21,10 @@ namespace chat::net {
 
 /// Limits of one connection.
 struct SessionOptions {
-  std::chrono::milliseconds idle_timeout{60000};  // no frame for this long: closed
-  std::size_t max_outbound_bytes = 8 << 20;       // unsent frames beyond this: closed
+  std::chrono::milliseconds idle_timeout{60000};   // no frame for this long: closed
+  std::size_t max_outbound_bytes = 8 << 20;        // unsent frames beyond this: closed
+  std::chrono::milliseconds login_timeout{10000};  // not logged in by then: closed; 0: never
+  RateLimitOptions rate;                           // requests per second (--rate-limit ...)
 };
 
 /// A client connection. The reader coroutine splits frames, answers them one at a time in
@@ -28,10 +33,20 @@ struct SessionOptions {
 /// writes, one write in flight. Events from the service are queued the same way. A client
 /// that stops reading is cut off when its queue passes max_outbound_bytes, so it never
 /// holds up anyone else. Kept alive by its coroutines (shared_from_this).
+///
+/// Abuse limits (README "Limits"): every non-blank frame costs a token of the connection's
+/// RequestRateLimiter; one over the rate is answered rate_limited (with its id, when it has
+/// one) and not served, and a connection that floods far over its limit (RequestRateLimiter:
+/// refusals beyond 10 x burst, at more than 10 x the rate) gets a final rate_limited frame
+/// (id null) and is closed. A connection not logged in within
+/// login_timeout gets an unauthenticated frame (id null) and is closed. The connection's
+/// ConnectionLimits::Slot is held for its lifetime and released with the session.
 class Session : public service::Client, public std::enable_shared_from_this<Session> {
  public:
+  /// slot: this connection's place in the node's connection counts; its address() is the
+  /// client address handed to the service (login throttling).
   Session(boost::asio::ip::tcp::socket socket, service::ChatService& service,
-          SessionOptions options);
+          SessionOptions options, ConnectionLimits::Slot slot);
   ~Session() override;
 
   /// Registers with the service and starts the reader, writer and idle watchdog.
@@ -43,11 +58,24 @@ class Session : public service::Client, public std::enable_shared_from_this<Sess
   boost::asio::awaitable<void> reader(std::shared_ptr<Session> self);
   boost::asio::awaitable<void> writer(std::shared_ptr<Session> self);
   boost::asio::awaitable<void> watchdog(std::shared_ptr<Session> self);
+  boost::asio::awaitable<void> login_deadline(std::shared_ptr<Session> self);
+  // Closes the connection with the login-deadline frame unless it is logged in by now.
+  void enforce_login_deadline();
   void enqueue(std::shared_ptr<const std::string> frame);
+  // Sends `last` (when the queue has room), then closes gracefully: no further frame is
+  // served (input is read and dropped), the writer flushes what is queued and half-closes,
+  // and the socket closes when the client hangs up or a few seconds later. A client that
+  // does not read is closed by the idle watchdog.
+  void close_after(std::string last);
+  // Answers a frame refused by the rate limiter (a flood: closes the connection); false
+  // when the connection is being closed.
+  bool refuse(std::optional<std::int64_t> id, RequestRateLimiter::Verdict verdict);
 
   boost::asio::ip::tcp::socket socket_;
   service::ChatService& service_;
   SessionOptions options_;
+  ConnectionLimits::Slot slot_;  // released when the session is destroyed
+  RequestRateLimiter limiter_;
   std::uint64_t id_ = 0;
   std::string peer_;
   protocol::FrameSplitter splitter_;
@@ -55,9 +83,13 @@ class Session : public service::Client, public std::enable_shared_from_this<Sess
   std::size_t queued_bytes_ = 0;
   boost::asio::steady_timer write_signal_;
   boost::asio::steady_timer idle_timer_;
+  boost::asio::steady_timer login_timer_;
+  boost::asio::steady_timer linger_timer_;  // closes a half-closed connection in the end
   std::chrono::steady_clock::time_point last_frame_;
   bool closed_ = false;
   bool close_after_flush_ = false;
+  bool serving_ = false;          // a request is being served (the reader awaits the service)
+  bool deadline_passed_ = false;  // the login deadline passed while serving_
 };
 
 }  // namespace chat::net

@@ -1,6 +1,7 @@
 #include "service/chat_service.hpp"
 
 #include <sodium.h>
+#include <spdlog/fmt/fmt.h>
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
@@ -61,7 +62,8 @@ ChatService::ChatService(boost::asio::io_context& io, store::RedisStore& redis,
       db_(db),
       options_(std::move(options)),
       scheduler_(io, redis, db, options_.schedule_poll, options_.node_id, options_.heartbeat),
-      heartbeat_timer_(io) {}
+      heartbeat_timer_(io),
+      login_throttle_(options_.login_throttle) {}
 
 void ChatService::start() {
   redis_bus_.set_on_push([this](const store::RedisReply& push) { on_bus_message(push); });
@@ -80,6 +82,7 @@ void ChatService::stop() {
   heartbeat_timer_.cancel();
   for (auto& [user, timer] : grace_timers_) timer->cancel();
   grace_timers_.clear();
+  for (auto& [id, timer] : login_delays_) timer->cancel();
   std::vector<std::shared_ptr<Client>> open;
   for (auto& [id, entry] : clients_)
     if (auto c = entry.client.lock()) open.push_back(std::move(c));
@@ -87,13 +90,21 @@ void ChatService::stop() {
   crypto_pool_.join();
 }
 
-std::uint64_t ChatService::open(std::weak_ptr<Client> client) {
+std::uint64_t ChatService::open(std::weak_ptr<Client> client, std::string address) {
   const auto id = next_client_id_++;
-  clients_.emplace(id, ClientEntry{std::move(client), std::nullopt});
+  clients_.emplace(id, ClientEntry{std::move(client), std::nullopt, std::move(address)});
   return id;
 }
 
+bool ChatService::logged_in(std::uint64_t client_id) const {
+  const auto it = clients_.find(client_id);
+  return it != clients_.end() && it->second.user.has_value();
+}
+
 void ChatService::close(std::uint64_t client_id) {
+  // Nobody is left to answer: a delayed failed login ends now.
+  if (const auto delay = login_delays_.find(client_id); delay != login_delays_.end())
+    delay->second->cancel();
   const auto it = clients_.find(client_id);
   if (it == clients_.end()) return;
   const auto user = it->second.user;
@@ -188,17 +199,41 @@ awaitable<json> ChatService::dispatch(std::uint64_t client_id, const protocol::R
 }
 
 awaitable<json> ChatService::login(std::uint64_t client_id, const protocol::LoginRequest& r) {
+  // The address is copied now: the entry may be gone after any suspension.
+  std::string address;
+  if (const auto it = clients_.find(client_id); it != clients_.end()) address = it->second.address;
   // Awaitables are created in statements of their own: g++ 12 may relocate class-type
   // temporaries of a co_await expression bitwise, which breaks captured std::strings.
   auto lookup = db_.run([login = r.user](store::MysqlStore& s) { return s.find_login(login); });
   const auto record = co_await std::move(lookup);
   const std::string hash = record ? record->password_hash : kDummyHash;
-  auto verify = store::run_blocking(crypto_pool_, [hash, password = r.password] {
-    return crypto_pwhash_str_verify(hash.c_str(), password.data(), password.size()) == 0;
-  });
-  const bool verified = co_await std::move(verify);
-  if (!record || !verified)
+  bool verified = false;
+  {
+    // One verification per client address at a time (KeyedGate): a burst of guesses from
+    // one address waits in its own lane instead of filling the crypto thread's queue ahead
+    // of everybody else's logins.
+    auto entering = verify_gate_.enter(address);
+    const auto pass = co_await std::move(entering);
+    // A guesser that hung up while waiting costs no verification (nobody reads the answer).
+    if (!clients_.contains(client_id))
+      throw ProtocolError(ErrorCode::unavailable, "connection closed during login");
+    auto verify = store::run_blocking(crypto_pool_, [hash, password = r.password] {
+      return crypto_pwhash_str_verify(hash.c_str(), password.data(), password.size()) == 0;
+    });
+    verified = co_await std::move(verify);
+  }
+  if (!record || !verified) {
+    // Brute-force brake: repeated failures of one login string or from one address are
+    // answered later and later (LoginThrottle); the answer itself stays the same.
+    const auto delay =
+        login_throttle_.record_failure(r.user, address, std::chrono::steady_clock::now());
+    if (delay.count() > 0) co_await delay_failed_login(client_id, delay, address);
     throw ProtocolError(ErrorCode::invalid_credentials, "invalid user, email or password");
+  }
+  // Failures of this user (under any of its login strings) are forgiven.
+  login_throttle_.record_success(r.user);
+  login_throttle_.record_success(record->user.name);
+  login_throttle_.record_success(record->user.email);
 
   const auto it = clients_.find(client_id);
   if (it == clients_.end()) throw std::runtime_error("connection closed during login");
@@ -235,6 +270,21 @@ awaitable<json> ChatService::login(std::uint64_t client_id, const protocol::Logi
     if (clients_by_user_.contains(uid)) mark_resumable(uid, /*confirm=*/elsewhere);
   }
   co_return json{{"user", record->user}};
+}
+
+awaitable<void> ChatService::delay_failed_login(std::uint64_t client_id,
+                                                std::chrono::milliseconds delay,
+                                                const std::string& address) {
+  // One line per burst, and no login string (users sometimes type a password into it).
+  if (const auto held_back = throttle_log_.admit(std::chrono::steady_clock::now()))
+    spdlog::warn("repeated failed logins: answering from {} after {} ms{}", address, delay.count(),
+                 *held_back ? fmt::format("; {} more delayed since the last warning", *held_back)
+                            : std::string());
+  boost::asio::steady_timer timer(io_, delay);
+  login_delays_[client_id] = &timer;
+  boost::system::error_code ec;
+  co_await timer.async_wait(boost::asio::redirect_error(boost::asio::use_awaitable, ec));
+  login_delays_.erase(client_id);
 }
 
 json ChatService::active_meetings(const protocol::UserInfo& user, const store::Catalog& cat) const {

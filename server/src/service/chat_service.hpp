@@ -16,9 +16,12 @@
 
 #include "chat/protocol/codec.hpp"
 #include "service/client.hpp"
+#include "service/keyed_gate.hpp"
+#include "service/login_throttle.hpp"
 #include "service/scheduler.hpp"
 #include "store/database.hpp"
 #include "store/redis_store.hpp"
+#include "util/log_throttle.hpp"
 
 namespace chat::service {
 
@@ -29,6 +32,7 @@ struct ServiceOptions {
   std::chrono::milliseconds schedule_poll{5000};
   std::chrono::milliseconds grace{10000};
   std::chrono::milliseconds heartbeat{1000};
+  LoginThrottleOptions login_throttle;  // delays of failed logins (--login-failure-*)
 };
 
 /// Serves requests of connected clients and pushes events to them.
@@ -50,8 +54,9 @@ class ChatService {
   /// Stops timers, closes every client and removes this node from the registry.
   void stop();
 
-  /// Registers a new connection; returns its id for handle() and close().
-  std::uint64_t open(std::weak_ptr<Client> client);
+  /// Registers a new connection from client IP `address` (the key of per-address login
+  /// throttling); returns its id for handle() and close().
+  std::uint64_t open(std::weak_ptr<Client> client, std::string address);
   /// Forgets a closed connection. Its user's seats are timed out after the grace period
   /// when no other connection of that user is left (PROTOCOL.md "Timeout").
   void close(std::uint64_t client_id);
@@ -61,6 +66,9 @@ class ChatService {
   /// anything else as `internal` (details logged, not sent).
   boost::asio::awaitable<std::string> handle(std::uint64_t client_id, protocol::Request request);
 
+  /// True when the connection has logged in (a successful `login`); false for unknown ids.
+  bool logged_in(std::uint64_t client_id) const;
+
   /// Number of open connections (the `clients` of the nodes op).
   std::size_t client_count() const noexcept { return clients_.size(); }
 
@@ -68,6 +76,7 @@ class ChatService {
   struct ClientEntry {
     std::weak_ptr<Client> client;
     std::optional<protocol::UserInfo> user;
+    std::string address;  // client IP, for login throttling
   };
   /// Where a request points: the instance key and whether it is active now.
   struct Target {
@@ -83,6 +92,11 @@ class ChatService {
                                                   const protocol::Request& request);
   boost::asio::awaitable<nlohmann::json> login(std::uint64_t client_id,
                                                const protocol::LoginRequest& r);
+  // Waits `delay` before a failed login is answered (LoginThrottle), on a timer that
+  // close(client_id) and stop() cancel; other clients are served meanwhile.
+  boost::asio::awaitable<void> delay_failed_login(std::uint64_t client_id,
+                                                  std::chrono::milliseconds delay,
+                                                  const std::string& address);
   nlohmann::json active_meetings(const protocol::UserInfo& user,
                                  const store::Catalog& catalog) const;
   boost::asio::awaitable<nlohmann::json> join(const protocol::UserInfo& user, const Target& t);
@@ -130,11 +144,16 @@ class ChatService {
   store::Database& db_;
   ServiceOptions options_;
   Scheduler scheduler_;
-  boost::asio::thread_pool crypto_pool_{1};  // Argon2id verification, off the I/O thread
+  boost::asio::thread_pool crypto_pool_{1};    // Argon2id verification, off the I/O thread
+  KeyedGate verify_gate_{io_.get_executor()};  // one verification per client address at a time
   boost::asio::steady_timer heartbeat_timer_;
 
   std::uint64_t next_client_id_ = 1;
   std::unordered_map<std::uint64_t, ClientEntry> clients_;
+  LoginThrottle login_throttle_;
+  util::LogThrottle throttle_log_{std::chrono::seconds(10)};
+  // The timers of failed logins being delayed, by client (one request at a time each).
+  std::unordered_map<std::uint64_t, boost::asio::steady_timer*> login_delays_;
   std::unordered_map<std::int64_t, std::set<std::uint64_t>> clients_by_user_;
   std::map<store::InstanceKey, Window> active_;
   std::unordered_map<std::int64_t, std::int64_t> active_by_meeting_;  // meeting -> order
