@@ -386,7 +386,7 @@ step "a backup killed during BGSAVE"
 BK2="$WORK/backups2"
 mkdir -p "$BK2/19991231T000000.000Z" # stamp-named but without manifest: never a backup
 keys="$(rc dbsize)"
-[[ "$(rc config set rdb-key-save-delay $((2000000 / keys)))" == OK ]] || fail "cannot slow BGSAVE down"
+[[ "$(rc config set rdb-key-save-delay $((5000000 / keys)))" == OK ]] || fail "cannot slow BGSAVE down"
 setsid "$BACKUP" backup --dir "$BK2" --keep 3 --redis-port "$RPORT" --mysql-port "$MPORT" \
   >"$WORK/killed.log" 2>&1 &
 BG_PID=$!
@@ -394,13 +394,20 @@ saving() { compgen -G "$BK2/.tmp-*" >/dev/null && rc info persistence | grep -q 
 wait_until 10 saving || fail "the slow backup did not start saving"
 # No command line of the backup's session may carry a password (checked in bash: a grep
 # would carry it itself). Other processes on this machine are none of our business.
-mapfile -t ARGS < <(ps -o args= --sid "$BG_PID")
-((${#ARGS[@]} >= 2)) || fail "expected chat-backup and its redis-cli/sleep in session $BG_PID: ${ARGS[*]}"
-for args in "${ARGS[@]}"; do
-  if [[ "$args" == *"$CHAT_DB_PASSWORD"* || "$args" == *"$REDIS_PW"* ]]; then
-    fail "a password shows on a command line: $args"
-  fi
+# The script forks redis-cli and sleep in turn, so a single look may find it between two
+# children: look 20 times over 1 s and require a child in at least one look.
+saw_child=0
+for ((look = 0; look < 20; look++)); do
+  mapfile -t ARGS < <(ps -o args= --sid "$BG_PID")
+  ((${#ARGS[@]} >= 2)) && saw_child=1
+  for args in "${ARGS[@]}"; do
+    if [[ "$args" == *"$CHAT_DB_PASSWORD"* || "$args" == *"$REDIS_PW"* ]]; then
+      fail "a password shows on a command line: $args"
+    fi
+  done
+  sleep 0.05
 done
+((saw_child)) || fail "never saw a redis-cli/sleep child of chat-backup in session $BG_PID: ${ARGS[*]}"
 kill -KILL -- "-$BG_PID"
 wait "$BG_PID" 2>/dev/null
 BG_PID=""
