@@ -80,6 +80,8 @@ std::optional<Config> parse_command_line(int argc, char** argv, int& exit_code) 
     ("login-timeout-ms", po::value(&login_timeout)->default_value(login_timeout), "close a connection not logged in within N ms (unauthenticated frame); 0: never")
     ("login-failure-delay-ms", po::value(&failure_delay)->default_value(failure_delay), "after 3 failed logins of a user or address within 15 min, delay the answer N ms, doubling per failure; 0: off")
     ("login-failure-max-delay-ms", po::value(&failure_max_delay)->default_value(failure_max_delay), "cap of the failed-login delay")
+    ("tls-cert", po::value(&c.tls_cert), "serve clients over TLS only (1.2+): PEM certificate chain file, server certificate first (needs --tls-key)")
+    ("tls-key", po::value(&c.tls_key), "PEM private key file of --tls-cert")
     ("log-level", po::value(&c.log_level)->default_value(c.log_level), "trace|debug|info|warn|error");
   // clang-format on
   add_store_options(opts, c.redis, c.mysql);
@@ -114,6 +116,11 @@ std::optional<Config> parse_command_line(int argc, char** argv, int& exit_code) 
                  "--max-connections-per-address >= 1, --login-timeout-ms and "
                  "--login-failure-delay-ms >= 0, --login-failure-max-delay-ms >= "
                  "--login-failure-delay-ms\n";
+    exit_code = 2;
+    return std::nullopt;
+  }
+  if (c.tls_cert.empty() != c.tls_key.empty()) {
+    std::cerr << "chatd: --tls-cert and --tls-key go together (both or neither)\n";
     exit_code = 2;
     return std::nullopt;
   }

@@ -36,6 +36,9 @@ struct Config {
   std::chrono::milliseconds login_failure_delay{250};  // first delayed failed login; 0: off
   std::chrono::milliseconds login_failure_max_delay{8000};  // cap of the doubling delay
   std::string log_level = "info";
+  // TLS on the client port (both or neither): PEM certificate chain and private key files.
+  std::string tls_cert;
+  std::string tls_key;
 };
 
 /// Adds the Redis and MySQL connection flags (shared by chatd and chat-dumper).

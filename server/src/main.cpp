@@ -10,6 +10,7 @@
 #include "config.hpp"
 #include "dump/dumper.hpp"
 #include "net/listener.hpp"
+#include "net/stream.hpp"
 #include "service/chat_service.hpp"
 #include "store/database.hpp"
 #include "store/redis_client.hpp"
@@ -60,6 +61,16 @@ int main(int argc, char** argv) {
       dumper.emplace(io, redis, db,
                      dump::DumperOptions{config->node_id, config->dump_batch, config->claim_idle,
                                          config->dump_interval});
+    std::shared_ptr<boost::asio::ssl::context> tls;
+    if (!config->tls_cert.empty()) {
+      try {
+        tls = net::make_server_tls_context(config->tls_cert, config->tls_key);
+      } catch (const std::exception& e) {
+        spdlog::critical("cannot use --tls-cert {} / --tls-key {}: {}", config->tls_cert,
+                         config->tls_key, e.what());
+        return 1;
+      }
+    }
     std::optional<net::Listener> listener;
     try {
       listener.emplace(
@@ -70,8 +81,8 @@ int main(int argc, char** argv) {
           net::SessionOptions{config->idle_timeout, config->max_outbound_bytes,
                               config->login_timeout,
                               net::RateLimitOptions{config->rate_limit, config->rate_burst}},
-          net::ConnectionLimitOptions{config->max_connections,
-                                      config->max_connections_per_address});
+          net::ConnectionLimitOptions{config->max_connections, config->max_connections_per_address},
+          tls);
     } catch (const std::exception& e) {
       spdlog::critical("cannot listen on {}:{}: {}", config->listen_host, config->listen_port,
                        e.what());
@@ -83,8 +94,8 @@ int main(int argc, char** argv) {
     service.start();
     if (dumper) dumper->start();
     listener->start();
-    spdlog::info("listening on {}:{} as node {}", config->listen_host,
-                 listener->local_endpoint().port(), config->node_id);
+    spdlog::info("listening on {}:{}{} as node {}", config->listen_host,
+                 listener->local_endpoint().port(), tls ? " (TLS)" : "", config->node_id);
 
     boost::asio::signal_set signals(io, SIGINT, SIGTERM);
     signals.async_wait([&](const boost::system::error_code& ec, int signo) {

@@ -7,6 +7,7 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/redirect_error.hpp>
+#include <boost/asio/ssl/stream.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
@@ -25,6 +26,8 @@ constexpr std::size_t kMaxDraining = 64;
 // How long (and how much) a refused client's input is read and dropped before the close.
 constexpr std::chrono::milliseconds kDrainTime{1000};
 constexpr std::size_t kDrainBytes = 64 * 1024;
+// The TLS handshake deadline when the login timeout is off (0).
+constexpr std::chrono::milliseconds kDefaultHandshakeTime{10000};
 
 // Reads and drops what a refused client sends until it closes (bounded by kDrainTime and
 // kDrainBytes), then closes. Closing a socket with unread input sends a reset, which on some
@@ -54,12 +57,13 @@ boost::asio::awaitable<void> drain_and_close(boost::asio::ip::tcp::socket socket
 
 Listener::Listener(boost::asio::io_context& io, const boost::asio::ip::tcp::endpoint& endpoint,
                    service::ChatService& service, SessionOptions options,
-                   ConnectionLimitOptions limits)
+                   ConnectionLimitOptions limits, std::shared_ptr<boost::asio::ssl::context> tls)
     : acceptor_(io),
       service_(service),
       options_(options),
       limits_(limits),
-      refusal_log_(kRefusalLogPeriod) {
+      refusal_log_(kRefusalLogPeriod),
+      tls_(std::move(tls)) {
   acceptor_.open(endpoint.protocol());
   acceptor_.set_option(boost::asio::socket_base::reuse_address(true));
   acceptor_.bind(endpoint);
@@ -98,8 +102,44 @@ boost::asio::awaitable<void> Listener::accept_loop() {
       continue;
     }
     socket.set_option(boost::asio::ip::tcp::no_delay(true), ec);
-    std::make_shared<Session>(std::move(socket), service_, options_, std::move(*slot))->start();
+    if (tls_) {
+      // Not awaited: a slow handshake must not hold up the next accept.
+      auto ex = socket.get_executor();
+      boost::asio::co_spawn(ex, handshake_and_start(std::move(socket), std::move(*slot)),
+                            boost::asio::detached);
+      continue;
+    }
+    std::make_shared<Session>(Stream(std::move(socket)), service_, options_, std::move(*slot))
+        ->start();
   }
+}
+
+boost::asio::awaitable<void> Listener::handshake_and_start(boost::asio::ip::tcp::socket socket,
+                                                           ConnectionLimits::Slot slot) {
+  boost::system::error_code ec;
+  const auto peer = socket.remote_endpoint(ec);
+  // Shared with the deadline's handler, which may run after this coroutine has ended.
+  auto tls = std::make_shared<Stream::TlsStream>(std::move(socket), *tls_);
+  const auto limit =
+      options_.login_timeout.count() > 0 ? options_.login_timeout : kDefaultHandshakeTime;
+  boost::asio::steady_timer deadline(tls->get_executor(), limit);
+  deadline.async_wait([weak = std::weak_ptr(tls)](const boost::system::error_code& e) {
+    boost::system::error_code ignored;
+    if (auto t = weak.lock(); t && !e) t->next_layer().cancel(ignored);
+  });
+  co_await tls->async_handshake(boost::asio::ssl::stream_base::server,
+                                boost::asio::redirect_error(boost::asio::use_awaitable, ec));
+  const bool late = deadline.expiry() <= std::chrono::steady_clock::now();
+  deadline.cancel();
+  if (ec) {
+    // Scanners, plaintext clients and clients that distrust our certificate: routine.
+    spdlog::debug("TLS handshake with {} failed: {}", peer.address().to_string(),
+                  late ? std::string("timed out") : ec.message());
+    boost::system::error_code ignored;
+    tls->next_layer().close(ignored);
+    co_return;
+  }
+  std::make_shared<Session>(Stream(std::move(*tls)), service_, options_, std::move(slot))->start();
 }
 
 void Listener::refuse(boost::asio::ip::tcp::socket socket, ConnectionLimits::Refusal why,
@@ -114,13 +154,18 @@ void Listener::refuse(boost::asio::ip::tcp::socket socket, ConnectionLimits::Ref
         address,
         *held_back ? fmt::format("; {} more refused since the last warning", *held_back) : "");
   }
+  boost::system::error_code ec;
+  if (tls_) {
+    // A TLS client cannot read a plaintext frame; it sees the connection closed.
+    socket.close(ec);
+    return;
+  }
   const std::string frame = protocol::encode_error(
       std::nullopt, protocol::ErrorCode::unavailable,
       node_full ? "too many connections to this node; retry later or use another node"
                 : "too many connections from your address; close some and retry");
   // A fresh socket's send buffer is empty, so this small frame goes out in one
   // non-blocking write; nothing waits on a client that never reads.
-  boost::system::error_code ec;
   socket.non_blocking(true, ec);
   socket.write_some(boost::asio::buffer(frame), ec);
   socket.shutdown(boost::asio::ip::tcp::socket::shutdown_send, ec);

@@ -8,7 +8,6 @@
 #include <boost/asio/detached.hpp>
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/use_awaitable.hpp>
-#include <boost/asio/write.hpp>
 #include <vector>
 
 #include "chat/protocol/codec.hpp"
@@ -27,20 +26,20 @@ constexpr std::size_t kDrainBytes = 4u << 20;
 constexpr std::chrono::seconds kLingerTime{5};
 }  // namespace
 
-Session::Session(boost::asio::ip::tcp::socket socket, service::ChatService& service,
-                 SessionOptions options, ConnectionLimits::Slot slot)
-    : socket_(std::move(socket)),
+Session::Session(Stream stream, service::ChatService& service, SessionOptions options,
+                 ConnectionLimits::Slot slot)
+    : stream_(std::move(stream)),
       service_(service),
       options_(options),
       slot_(std::move(slot)),
       limiter_(options_.rate, std::chrono::steady_clock::now()),
-      write_signal_(socket_.get_executor()),
-      idle_timer_(socket_.get_executor()),
-      login_timer_(socket_.get_executor()),
-      linger_timer_(socket_.get_executor()),
+      write_signal_(stream_.socket().get_executor()),
+      idle_timer_(stream_.socket().get_executor()),
+      login_timer_(stream_.socket().get_executor()),
+      linger_timer_(stream_.socket().get_executor()),
       last_frame_(std::chrono::steady_clock::now()) {
   boost::system::error_code ec;
-  const auto ep = socket_.remote_endpoint(ec);
+  const auto ep = stream_.socket().remote_endpoint(ec);
   peer_ = ec ? "?" : ep.address().to_string() + ":" + std::to_string(ep.port());
 }
 
@@ -50,7 +49,7 @@ void Session::start() {
   id_ = service_.open(weak_from_this(), slot_.address());
   spdlog::debug("client {} connected from {}", id_, peer_);
   write_signal_.expires_at(std::chrono::steady_clock::time_point::max());
-  const auto ex = socket_.get_executor();
+  const auto ex = stream_.socket().get_executor();
   boost::asio::co_spawn(ex, reader(shared_from_this()), boost::asio::detached);
   boost::asio::co_spawn(ex, writer(shared_from_this()), boost::asio::detached);
   boost::asio::co_spawn(ex, watchdog(shared_from_this()), boost::asio::detached);
@@ -88,9 +87,7 @@ void Session::close_after(std::string last) {
 void Session::close() {
   if (closed_) return;
   closed_ = true;
-  boost::system::error_code ignored;
-  socket_.shutdown(boost::asio::ip::tcp::socket::shutdown_both, ignored);
-  socket_.close(ignored);
+  stream_.close();
   write_signal_.cancel();
   idle_timer_.cancel();
   login_timer_.cancel();
@@ -121,8 +118,8 @@ awaitable<void> Session::reader(std::shared_ptr<Session> /*keeps the session ali
   std::array<char, kReadChunk> buffer;
   try {
     while (!closed_ && !close_after_flush_) {
-      const std::size_t n =
-          co_await socket_.async_read_some(boost::asio::buffer(buffer), use_awaitable);
+      auto read = stream_.read_some(boost::asio::buffer(buffer));
+      const std::size_t n = co_await std::move(read);
       if (close_after_flush_) break;  // closing meanwhile: this input is not served
       splitter_.append(std::string_view(buffer.data(), n));
       while (!closed_ && !close_after_flush_) {
@@ -164,11 +161,15 @@ awaitable<void> Session::reader(std::shared_ptr<Session> /*keeps the session ali
     // closing a socket with unread input resets the connection, and a reset destroys the
     // frames the client has not read yet. The writer half-closes once they are sent.
     std::size_t drained = 0;
-    while (!closed_ && drained < kDrainBytes)
-      drained += co_await socket_.async_read_some(boost::asio::buffer(buffer), use_awaitable);
+    while (!closed_ && drained < kDrainBytes) {
+      auto read = stream_.read_some(boost::asio::buffer(buffer));
+      drained += co_await std::move(read);
+    }
   } catch (const boost::system::system_error& e) {
-    // EOF or reset: the client went away, possibly mid-frame; nothing to answer.
-    if (e.code() != boost::asio::error::eof && e.code() != boost::asio::error::operation_aborted)
+    // EOF or reset: the client went away, possibly mid-frame; nothing to answer. A TLS
+    // client that hangs up without close_notify ends with stream_truncated: the same.
+    if (e.code() != boost::asio::error::eof && e.code() != boost::asio::error::operation_aborted &&
+        e.code() != boost::asio::ssl::error::stream_truncated)
       spdlog::debug("client {} read: {}", id_, e.what());
   }
   close();
@@ -183,8 +184,7 @@ awaitable<void> Session::writer(std::shared_ptr<Session> self) {
         if (close_after_flush_) {
           // Everything is sent: the FIN follows it. The reader closes when the client hangs
           // up; one that does not is closed after kLingerTime.
-          boost::system::error_code ec;
-          socket_.shutdown(boost::asio::ip::tcp::socket::shutdown_send, ec);
+          stream_.shutdown_send();
           linger_timer_.expires_after(kLingerTime);
           linger_timer_.async_wait([self](const boost::system::error_code& e) {
             if (!e) self->close();
@@ -203,7 +203,8 @@ awaitable<void> Session::writer(std::shared_ptr<Session> self) {
         batch.push_back(std::move(queue_.front()));
         queue_.pop_front();
       }
-      co_await boost::asio::async_write(socket_, buffers, use_awaitable);
+      auto write = stream_.write(buffers);
+      co_await std::move(write);
       for (const auto& f : batch) queued_bytes_ -= f->size();
     }
   } catch (const boost::system::system_error& e) {

@@ -14,6 +14,7 @@
 #include "chat/protocol/frame.hpp"
 #include "net/connection_limits.hpp"
 #include "net/rate_limiter.hpp"
+#include "net/stream.hpp"
 #include "service/chat_service.hpp"
 #include "service/client.hpp"
 
@@ -43,10 +44,11 @@ struct SessionOptions {
 /// ConnectionLimits::Slot is held for its lifetime and released with the session.
 class Session : public service::Client, public std::enable_shared_from_this<Session> {
  public:
-  /// slot: this connection's place in the node's connection counts; its address() is the
-  /// client address handed to the service (login throttling).
-  Session(boost::asio::ip::tcp::socket socket, service::ChatService& service,
-          SessionOptions options, ConnectionLimits::Slot slot);
+  /// stream: the connection, plain or TLS with its handshake done (Listener). slot: this
+  /// connection's place in the node's connection counts; its address() is the client
+  /// address handed to the service (login throttling).
+  Session(Stream stream, service::ChatService& service, SessionOptions options,
+          ConnectionLimits::Slot slot);
   ~Session() override;
 
   /// Registers with the service and starts the reader, writer and idle watchdog.
@@ -71,7 +73,7 @@ class Session : public service::Client, public std::enable_shared_from_this<Sess
   // when the connection is being closed.
   bool refuse(std::optional<std::int64_t> id, RequestRateLimiter::Verdict verdict);
 
-  boost::asio::ip::tcp::socket socket_;
+  Stream stream_;
   service::ChatService& service_;
   SessionOptions options_;
   ConnectionLimits::Slot slot_;  // released when the session is destroyed
