@@ -1,6 +1,7 @@
 #include "app.hpp"
 
 #include <curses.h>
+#include <openssl/ssl.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -34,6 +35,19 @@ App::App(asio::io_context& io, Options options, Config config,
       tick_timer_(io),
       redraw_timer_(io),
       rotation_(options_.servers) {
+  if (options_.tls) {
+    // Throws (main reports it) when the CA file is unreadable: better than failing later.
+    tls_context_.emplace(asio::ssl::context::tls_client);
+    tls_context_->set_options(asio::ssl::context::default_workarounds |
+                              asio::ssl::context::no_sslv2 | asio::ssl::context::no_sslv3 |
+                              asio::ssl::context::no_tlsv1 | asio::ssl::context::no_tlsv1_1);
+    SSL_CTX_set_min_proto_version(tls_context_->native_handle(), TLS1_2_VERSION);
+    if (options_.ca_file)
+      tls_context_->load_verify_file(*options_.ca_file);
+    else
+      tls_context_->set_default_verify_paths();
+    tls_context_->set_verify_mode(asio::ssl::verify_peer);
+  }
   state_.set_connection(ConnectionState::disconnected, rotation_.current().text);
   // The user name: --user, else the one of the last login (config file).
   const std::optional<std::string> user = options_.user ? options_.user : config_.user;
@@ -135,26 +149,56 @@ void App::start_connect() {
           on_connect_failed(gen, ec.message());
           return;
         }
+        if (tls_context_)
+          tls_ = std::make_shared<asio::ssl::stream<tcp::socket>>(io_, *tls_context_);
         asio::async_connect(
-            socket_, results,
-            [this, gen](const boost::system::error_code& ec2, const tcp::endpoint&) {
+            socket(), results,
+            [this, gen, keep = tls_](const boost::system::error_code& ec2, const tcp::endpoint&) {
               if (gen != generation_) return;
               if (ec2) {
                 on_connect_failed(gen, ec2.message());
                 return;
               }
-              connect_timer_.cancel();
-              connected_ = true;
-              boost::system::error_code ignored;
-              socket_.set_option(tcp::no_delay(true), ignored);
-              splitter_ = protocol::FrameSplitter(kMaxServerFrameBytes);
-              watchdog_.reset();
-              session_.on_connected(rotation_.current().text);
-              flush_outbox();
-              start_read(gen);
-              request_redraw();
+              on_tcp_connected(gen);
             });
       });
+}
+
+void App::on_tcp_connected(std::uint64_t gen) {
+  boost::system::error_code ignored;
+  socket().set_option(tcp::no_delay(true), ignored);
+  if (!tls_) {
+    on_connected(gen);
+    return;
+  }
+  // The certificate must verify against the CAs and name this host (DNS name or IP address
+  // SAN); SNI only for names (RFC 6066 has no IP addresses). The connect timeout still runs,
+  // so a server that never answers the handshake fails the attempt like a dead one.
+  const std::string& host = rotation_.current().host;
+  boost::system::error_code not_ip;
+  asio::ip::make_address(host, not_ip);
+  if (not_ip) SSL_set_tlsext_host_name(tls_->native_handle(), host.c_str());
+  tls_->set_verify_callback(asio::ssl::host_name_verification(host));
+  tls_->async_handshake(asio::ssl::stream_base::client,
+                        [this, gen, keep = tls_](const boost::system::error_code& ec) {
+                          if (gen != generation_) return;
+                          if (ec) {
+                            on_connect_failed(gen, "TLS: " + ec.message());
+                            return;
+                          }
+                          on_connected(gen);
+                        });
+}
+
+void App::on_connected(std::uint64_t gen) {
+  connect_timer_.cancel();
+  connected_ = true;
+  splitter_ = protocol::FrameSplitter(kMaxServerFrameBytes);
+  watchdog_.reset();
+  session_.on_connected(rotation_.current().text);
+  flush_outbox();
+  start_read(gen);
+  request_redraw();
 }
 
 void App::on_connect_failed(std::uint64_t generation, const std::string& why) {
@@ -200,36 +244,44 @@ void App::close_socket() {
   connect_timer_.cancel();
   resolver_.cancel();
   boost::system::error_code ignored;
-  socket_.shutdown(tcp::socket::shutdown_both, ignored);
-  socket_.close(ignored);
+  socket().shutdown(tcp::socket::shutdown_both, ignored);
+  socket().close(ignored);
+  // Its pending handlers hold it (and are stale by generation); the next attempt makes a
+  // new one. No close_notify: the connection is being dropped either way.
+  tls_.reset();
 }
 
 void App::start_read(std::uint64_t gen) {
-  socket_.async_read_some(
-      asio::buffer(read_buffer_), [this, gen](const boost::system::error_code& ec, std::size_t n) {
-        if (gen != generation_) return;
-        if (ec) {
-          on_connection_lost(gen, ec == asio::error::eof ? "closed by server" : ec.message());
-          return;
-        }
-        splitter_.append(std::string_view(read_buffer_.data(), n));
-        const auto now = protocol::now_ms();
-        while (auto line = splitter_.next()) session_.handle_line(*line, now);
-        if (splitter_.too_large()) {
-          on_connection_lost(
-              gen, "server frame over " + std::to_string(kMaxServerFrameBytes) + " bytes");
-          return;
-        }
-        watchdog_.on_received(AnswerWatchdog::Clock::now(), session_.pending_count());
-        if (auto why = session_.take_drop_request()) {
-          on_connection_lost(gen, *why);
-          return;
-        }
-        after_frames();
-        flush_outbox();
-        request_redraw();
-        start_read(gen);
-      });
+  auto on_read = [this, gen, keep = tls_](const boost::system::error_code& ec, std::size_t n) {
+    if (gen != generation_) return;
+    if (ec) {
+      // chatd ends TLS connections without close_notify: stream_truncated is its EOF.
+      const bool closed = ec == asio::error::eof || ec == asio::ssl::error::stream_truncated;
+      on_connection_lost(gen, closed ? "closed by server" : ec.message());
+      return;
+    }
+    splitter_.append(std::string_view(read_buffer_.data(), n));
+    const auto now = protocol::now_ms();
+    while (auto line = splitter_.next()) session_.handle_line(*line, now);
+    if (splitter_.too_large()) {
+      on_connection_lost(gen,
+                         "server frame over " + std::to_string(kMaxServerFrameBytes) + " bytes");
+      return;
+    }
+    watchdog_.on_received(AnswerWatchdog::Clock::now(), session_.pending_count());
+    if (auto why = session_.take_drop_request()) {
+      on_connection_lost(gen, *why);
+      return;
+    }
+    after_frames();
+    flush_outbox();
+    request_redraw();
+    start_read(gen);
+  };
+  if (tls_)
+    tls_->async_read_some(asio::buffer(read_buffer_), std::move(on_read));
+  else
+    socket_.async_read_some(asio::buffer(read_buffer_), std::move(on_read));
 }
 
 void App::after_frames() {
@@ -261,16 +313,19 @@ void App::start_write() {
   }
   writing_ = true;
   const std::uint64_t gen = generation_;
-  asio::async_write(socket_, asio::buffer(write_queue_.front()),
-                    [this, gen](const boost::system::error_code& ec, std::size_t) {
-                      if (gen != generation_) return;
-                      if (ec) {
-                        on_connection_lost(gen, ec.message());
-                        return;
-                      }
-                      write_queue_.pop_front();
-                      start_write();
-                    });
+  auto on_written = [this, gen, keep = tls_](const boost::system::error_code& ec, std::size_t) {
+    if (gen != generation_) return;
+    if (ec) {
+      on_connection_lost(gen, ec.message());
+      return;
+    }
+    write_queue_.pop_front();
+    start_write();
+  };
+  if (tls_)
+    asio::async_write(*tls_, asio::buffer(write_queue_.front()), std::move(on_written));
+  else
+    asio::async_write(socket_, asio::buffer(write_queue_.front()), std::move(on_written));
 }
 
 // ---- timers ------------------------------------------------------------------------------

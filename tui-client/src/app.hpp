@@ -4,10 +4,12 @@
 #pragma once
 
 #include <boost/asio.hpp>
+#include <boost/asio/ssl.hpp>
 #include <chrono>
 #include <cstdint>
 #include <deque>
 #include <filesystem>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -75,6 +77,12 @@ class App {
   void flush_outbox();
   void start_write();
   void close_socket();
+  // The TCP socket of the current connection (under the TLS stream with --tls).
+  tcp::socket& socket() { return tls_ ? tls_->next_layer() : socket_; }
+  // TCP is up: with --tls, does the handshake (verifying the server), then goes online.
+  void on_tcp_connected(std::uint64_t generation);
+  // The connection is usable: resets the framing and tells the session.
+  void on_connected(std::uint64_t generation);
 
   // keyboard and screen
   void wait_stdin();
@@ -100,7 +108,12 @@ class App {
   boost::asio::signal_set winch_signal_;
   boost::asio::posix::stream_descriptor stdin_;
   tcp::resolver resolver_;
-  tcp::socket socket_;
+  tcp::socket socket_;  // plaintext connections
+  // --tls: the context (CAs, TLS 1.2+), and the current connection's stream, made anew per
+  // attempt (an ssl::stream is not reusable); shared with its pending handlers, which may
+  // run after a reconnect replaced it.
+  std::optional<boost::asio::ssl::context> tls_context_;
+  std::shared_ptr<boost::asio::ssl::stream<tcp::socket>> tls_;
   boost::asio::steady_timer connect_timer_;
   boost::asio::steady_timer reconnect_timer_;
   boost::asio::steady_timer ping_timer_;

@@ -35,7 +35,8 @@ std::optional<ServerAddress> parse_server_address(const std::string& text) {
 std::variant<Options, OptionsExit> parse_options(int argc, const char* const* argv) {
   po::options_description desc(
       "chat-tui: terminal client of the chat system\n\n"
-      "Usage: chat-tui [--server HOST:PORT]... [--user NAME [--password PW]] [--config FILE]\n\n"
+      "Usage: chat-tui [--server HOST:PORT]... [--user NAME [--password PW]] [--config FILE]\n"
+      "                [--tls [--ca-file FILE]]\n\n"
       "Without --user/--password a login form asks for them. Inside, /help lists the\n"
       "commands and keys.\n\nOptions");
   desc.add_options()("help", "show this help and exit")(
@@ -47,7 +48,13 @@ std::variant<Options, OptionsExit> parse_options(int argc, const char* const* ar
       "password", po::value<std::string>(), "password (asked for when missing)")(
       "config", po::value<std::string>(),
       "config file (default $XDG_CONFIG_HOME/chat-tui/config, else "
-      "~/.config/chat-tui/config): last server and user, keys, colours, panes, bell");
+      "~/.config/chat-tui/config): last server and user, keys, colours, panes, bell")(
+      "tls",
+      "connect over TLS (1.2+) only: the server's certificate must verify and match the "
+      "server's host name or IP address; a failed handshake is a failed connection, never "
+      "a plaintext fallback")(
+      "ca-file", po::value<std::string>(),
+      "with --tls: PEM file of the CA certificates to trust (default: the system's)");
   po::variables_map vm;
   try {
     po::store(po::command_line_parser(argc, argv).options(desc).run(), vm);
@@ -73,6 +80,11 @@ std::variant<Options, OptionsExit> parse_options(int argc, const char* const* ar
   if (vm.count("user") != 0U) options.user = vm["user"].as<std::string>();
   if (vm.count("password") != 0U) options.password = vm["password"].as<std::string>();
   if (vm.count("config") != 0U) options.config_file = vm["config"].as<std::string>();
+  options.tls = vm.count("tls") != 0U;
+  if (vm.count("ca-file") != 0U) {
+    if (!options.tls) return OptionsExit{"chat-tui: --ca-file needs --tls\n", 2};
+    options.ca_file = vm["ca-file"].as<std::string>();
+  }
   return options;
 }
 

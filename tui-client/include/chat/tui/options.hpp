@@ -27,6 +27,8 @@ struct Options {
   std::optional<std::string> user;
   std::optional<std::string> password;
   std::optional<std::string> config_file;  // --config FILE
+  bool tls = false;                        // --tls: every connection is TLS, never plaintext
+  std::optional<std::string> ca_file;      // --ca-file: trust these CAs (else the system's)
 };
 
 /// What main() should do instead of running: print text to stdout and exit 0 (--help), or
@@ -40,7 +42,7 @@ struct OptionsExit {
 inline constexpr const char* kDefaultServer = "127.0.0.1:7000";
 
 /// Parses argv: --server HOST:PORT (repeatable), --user NAME, --password PW,
-/// --config FILE, --help.
+/// --config FILE, --tls, --ca-file FILE (needs --tls), --help.
 /// Never throws.
 std::variant<Options, OptionsExit> parse_options(int argc, const char* const* argv);
 
