@@ -48,7 +48,7 @@ readonly CHAT_PORT_TRIES=50
 # Debian packages the project needs to build, test and run the demo.
 readonly CHAT_PACKAGES=(
   libhiredis-dev default-libmysqlclient-dev nlohmann-json3-dev libboost-dev
-  libboost-program-options-dev libncurses-dev libsodium-dev libspdlog-dev
+  libboost-program-options-dev libncurses-dev libsodium-dev libspdlog-dev libtomlplusplus-dev
   libssl-dev openssl
   googletest libgtest-dev libgmock-dev
   redis-server redis-tools mariadb-server mariadb-client

@@ -5,6 +5,8 @@
 #include <iostream>
 #include <string_view>
 
+#include "config_file.hpp"
+
 namespace chat::server {
 namespace {
 
@@ -32,6 +34,7 @@ void add_store_options(po::options_description& opts, store::RedisOptions& redis
   opts.add_options()
     ("redis-host", po::value(&redis.host)->default_value(redis.host), "Redis host")
     ("redis-port", po::value(&redis.port)->default_value(redis.port), "Redis port")
+    ("redis-user", po::value(&redis.user), "Redis ACL user (default: the default user; AUTH with the password only)")
     ("redis-password", po::value(&redis.password), "Redis AUTH password (better: env CHATD_REDIS_PASSWORD)")
     ("mysql-host", po::value(&mysql.host)->default_value(mysql.host), "MySQL/MariaDB host (use 127.0.0.1, not localhost)")
     ("mysql-port", po::value(&mysql.port)->default_value(mysql.port), "MySQL port")
@@ -61,7 +64,6 @@ std::optional<Config> parse_command_line(int argc, char** argv, int& exit_code) 
   po::options_description opts("chatd: chat server node (protocol: shared/PROTOCOL.md)\nOptions");
   // clang-format off
   opts.add_options()
-    ("help,h", "show this help")
     ("listen", po::value(&listen)->default_value(listen), "TCP address to serve clients on, host:port")
     ("advertise", po::value(&c.advertise), "address other clients reach this node at (nodes op); default: --listen")
     ("node-id", po::value(&c.node_id), "unique node name; default node-<port>")
@@ -81,22 +83,13 @@ std::optional<Config> parse_command_line(int argc, char** argv, int& exit_code) 
     ("login-failure-delay-ms", po::value(&failure_delay)->default_value(failure_delay), "after 3 failed logins of a user or address within 15 min, delay the answer N ms, doubling per failure; 0: off")
     ("login-failure-max-delay-ms", po::value(&failure_max_delay)->default_value(failure_max_delay), "cap of the failed-login delay")
     ("tls-cert", po::value(&c.tls_cert), "serve clients over TLS only (1.2+): PEM certificate chain file, server certificate first (needs --tls-key)")
-    ("tls-key", po::value(&c.tls_key), "PEM private key file of --tls-cert")
-    ("log-level", po::value(&c.log_level)->default_value(c.log_level), "trace|debug|info|warn|error");
+    ("tls-key", po::value(&c.tls_key), "PEM private key file of --tls-cert");
   // clang-format on
   add_store_options(opts, c.redis, c.mysql);
+  util::add_log_options(opts, c.log);
   po::variables_map vm;
-  try {
-    po::store(po::parse_command_line(argc, argv, opts), vm);
-    po::notify(vm);
-  } catch (const po::error& e) {
-    std::cerr << "chatd: " << e.what() << "\n" << opts;
-    exit_code = 2;
-    return std::nullopt;
-  }
-  if (vm.count("help")) {
-    std::cout << opts;
-    exit_code = 0;
+  if (const auto stop = parse_command_line_and_config(argc, argv, opts, "chatd", "chatd", vm)) {
+    exit_code = *stop;
     return std::nullopt;
   }
   if (!split_address(listen, c.listen_host, c.listen_port)) {

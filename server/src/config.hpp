@@ -1,4 +1,4 @@
-// chatd's command line.
+// chatd's command line and config file.
 #pragma once
 
 #include <boost/program_options/options_description.hpp>
@@ -8,6 +8,7 @@
 
 #include "store/mysql_store.hpp"
 #include "store/redis_client.hpp"
+#include "util/logging.hpp"
 
 namespace chat::server {
 
@@ -35,7 +36,7 @@ struct Config {
   std::chrono::milliseconds login_timeout{10000};      // close connections not logged in by then
   std::chrono::milliseconds login_failure_delay{250};  // first delayed failed login; 0: off
   std::chrono::milliseconds login_failure_max_delay{8000};  // cap of the doubling delay
-  std::string log_level = "info";
+  util::LogOptions log;                                     // --log-* flags, [log] table
   // TLS on the client port (both or neither): PEM certificate chain and private key files.
   std::string tls_cert;
   std::string tls_key;
@@ -47,7 +48,9 @@ void add_store_options(boost::program_options::options_description& options,
 /// Fills passwords not given as flags from CHATD_REDIS_PASSWORD / CHATD_MYSQL_PASSWORD.
 void read_store_secrets(store::RedisOptions& redis, store::MysqlOptions& mysql);
 
-/// Parses argv (and CHATD_REDIS_PASSWORD / CHATD_MYSQL_PASSWORD from the environment).
+/// Parses argv, then the --config files (config_file.hpp: flags win over files), then
+/// CHATD_REDIS_PASSWORD / CHATD_MYSQL_PASSWORD from the environment for passwords set nowhere
+/// else.
 /// Returns nullopt after printing --help or an error to stderr; exit_code says how to exit.
 std::optional<Config> parse_command_line(int argc, char** argv, int& exit_code);
 

@@ -6,6 +6,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <cstdlib>
+#include <iostream>
 
 #include "config.hpp"
 #include "dump/dumper.hpp"
@@ -15,6 +16,7 @@
 #include "store/database.hpp"
 #include "store/redis_client.hpp"
 #include "store/redis_store.hpp"
+#include "util/logging.hpp"
 
 int main(int argc, char** argv) {
   using namespace chat;
@@ -23,8 +25,12 @@ int main(int argc, char** argv) {
   if (!config) return exit_code;
   server::hide_secret_arguments(argc, argv);
 
-  spdlog::set_level(spdlog::level::from_str(config->log_level));
-  spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%l%$ [" + config->node_id + "] %v");
+  try {
+    util::setup_logging(config->log, config->node_id);
+  } catch (const std::exception& e) {
+    std::cerr << "chatd: cannot log: " << e.what() << "\n";
+    return 2;
+  }
   if (sodium_init() < 0) {
     spdlog::critical("libsodium failed to initialise");
     return 1;

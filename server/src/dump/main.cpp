@@ -14,18 +14,21 @@
 #include <iostream>
 
 #include "config.hpp"
+#include "config_file.hpp"
 #include "dump/dumper.hpp"
 #include "store/database.hpp"
 #include "store/redis_client.hpp"
 #include "store/redis_store.hpp"
 #include "store/store_error.hpp"
+#include "util/logging.hpp"
 
 namespace {
 
 namespace po = boost::program_options;
 using namespace chat;
 
-// Exit codes: 0 done; 1 a store was unreachable or a run failed; 2 bad command line.
+// Exit codes: 0 done; 1 a store was unreachable or a run failed; 2 bad command line or
+// config file.
 constexpr int kExitFailed = 1;
 constexpr int kExitUsage = 2;
 
@@ -48,7 +51,7 @@ int main(int argc, char** argv) {
   store::MysqlOptions mysql_options;
   dump::DumperOptions options;
   long long interval = 2000, claim_idle = 30000;
-  std::string log_level = "info";
+  util::LogOptions log;
   char host[256] = "dumper";
   gethostname(host, sizeof host - 1);
   options.consumer = std::string(host) + "-" + std::to_string(getpid());
@@ -57,27 +60,18 @@ int main(int argc, char** argv) {
       "chat-dumper: move chat messages and event logs from Redis to MySQL, exactly once\nOptions");
   // clang-format off
   opts.add_options()
-    ("help,h", "show this help")
     ("once", "move what is there now, then exit (for a cron or systemd timer)")
     ("interval-ms", po::value(&interval)->default_value(interval), "resident mode: run every N ms")
     ("batch", po::value(&options.batch)->default_value(options.batch), "outbox entries per MySQL transaction")
     ("consumer", po::value(&options.consumer)->default_value(options.consumer), "name in the consumer group (unique per dumper; reuse it after a crash to resume at once)")
-    ("claim-idle-ms", po::value(&claim_idle)->default_value(claim_idle), "take over entries another dumper has held this long")
-    ("log-level", po::value(&log_level)->default_value(log_level), "trace|debug|info|warn|error");
+    ("claim-idle-ms", po::value(&claim_idle)->default_value(claim_idle), "take over entries another dumper has held this long");
   // clang-format on
   server::add_store_options(opts, redis_options, mysql_options);
+  util::add_log_options(opts, log);
   po::variables_map vm;
-  try {
-    po::store(po::parse_command_line(argc, argv, opts), vm);
-    po::notify(vm);
-  } catch (const po::error& e) {
-    std::cerr << "chat-dumper: " << e.what() << "\n" << opts;
-    return kExitUsage;
-  }
-  if (vm.count("help")) {
-    std::cout << opts;
-    return 0;
-  }
+  if (const auto stop =
+          server::parse_command_line_and_config(argc, argv, opts, "chat-dumper", "dumper", vm))
+    return *stop;
   if (interval <= 0 || claim_idle <= 0 || options.batch == 0) {
     std::cerr << "chat-dumper: --interval-ms, --claim-idle-ms and --batch must be positive\n";
     return kExitUsage;
@@ -87,8 +81,13 @@ int main(int argc, char** argv) {
   options.claim_idle = std::chrono::milliseconds(claim_idle);
   const bool once = vm.count("once") > 0;
 
-  spdlog::set_level(spdlog::level::from_str(log_level));
-  spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%l%$ [" + options.consumer + "] %v");
+  server::hide_secret_arguments(argc, argv);
+  try {
+    util::setup_logging(log, options.consumer);
+  } catch (const std::exception& e) {
+    std::cerr << "chat-dumper: cannot log: " << e.what() << "\n";
+    return kExitUsage;
+  }
   if (mysql_library_init(0, nullptr, nullptr) != 0) {
     spdlog::critical("MySQL client library failed to initialise");
     return kExitFailed;

@@ -30,7 +30,7 @@ constexpr const char* kDummyHash =
     "$argon2id$v=19$m=65536,t=2,p=1$Wh7+aRgXjw1p25bQM61naA$"
     "zKhe1JfDVen9ZQo2NBX1wjhR2QgrAh6IXQ2dCrSNy2Q";
 
-constexpr const char* kServerName = "chatd/0.1.0";
+constexpr const char* kServerName = "chatd/" CHAT_VERSION;
 
 std::string ascii_lower(std::string s) {
   std::transform(s.begin(), s.end(), s.begin(),

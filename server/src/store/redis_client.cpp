@@ -224,9 +224,17 @@ void RedisConnection::handle_connected() {
   backoff_ = options_.reconnect_min;
   spdlog::info("redis[{}]: connected to {}:{}", options_.name, options_.host, options_.port);
   if (!options_.password.empty()) {
-    const char* argv[] = {"AUTH", options_.password.c_str()};
-    const size_t lens[] = {4, options_.password.size()};
-    redisAsyncCommandArgv(ctx_, nullptr, nullptr, 2, argv, lens);
+    // AUTH [user] password, first in the pipeline, so every later command runs as that user.
+    std::vector<const char*> argv{"AUTH"};
+    std::vector<size_t> lens{4};
+    if (!options_.user.empty()) {
+      argv.push_back(options_.user.c_str());
+      lens.push_back(options_.user.size());
+    }
+    argv.push_back(options_.password.c_str());
+    lens.push_back(options_.password.size());
+    redisAsyncCommandArgv(ctx_, &RedisConnection::on_auth_cb, nullptr,
+                          static_cast<int>(argv.size()), argv.data(), lens.data());
   }
   for (const auto& channel : subscriptions_) {
     const char* argv[] = {"SUBSCRIBE", channel.c_str()};
@@ -234,6 +242,17 @@ void RedisConnection::handle_connected() {
     redisAsyncCommandArgv(ctx_, &RedisConnection::on_push_cb, nullptr, 2, argv, lens);
   }
   if (on_connected_) on_connected_();
+}
+
+void RedisConnection::on_auth_cb(redisAsyncContext* ac, void* reply, void* /*privdata*/) {
+  auto* self = static_cast<RedisConnection*>(ac->data);
+  const auto* r = static_cast<const redisReply*>(reply);
+  // A refused AUTH leaves every later command failing with NOAUTH/WRONGPASS: say why once.
+  // (The reply never echoes the password.)
+  if (self != nullptr && r != nullptr && r->type == REDIS_REPLY_ERROR)
+    spdlog::error("redis[{}]: AUTH{} refused: {}", self->options_.name,
+                  self->options_.user.empty() ? "" : " as user " + self->options_.user,
+                  std::string(r->str, r->len));
 }
 
 void RedisConnection::on_disconnect_cb(const redisAsyncContext* ac, int status) {

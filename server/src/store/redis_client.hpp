@@ -42,6 +42,7 @@ class ReplyHandler {
 struct RedisOptions {
   std::string host = "127.0.0.1";
   int port = 6379;
+  std::string user;      // Redis 6 ACL user; empty: AUTH with the password only
   std::string password;  // empty: no AUTH
   std::chrono::milliseconds connect_timeout{2000};
   std::chrono::milliseconds reconnect_min{100};
@@ -90,6 +91,7 @@ class RedisConnection : public std::enable_shared_from_this<RedisConnection> {
   static void on_disconnect_cb(const redisAsyncContext* ac, int status);
   static void on_reply_cb(redisAsyncContext* ac, void* reply, void* privdata);
   static void on_push_cb(redisAsyncContext* ac, void* reply, void* privdata);
+  static void on_auth_cb(redisAsyncContext* ac, void* reply, void* privdata);
 
   void connect();
   void schedule_reconnect();
