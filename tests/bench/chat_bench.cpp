@@ -231,6 +231,9 @@ class Bench {
   void on_resp(Connection& c, std::string_view data);
   void on_payload(int receiver, std::string_view text);
   void set_ready(int id);
+  void send_join(Client& cl);
+  // Sends the join of client `id` again in 200 ms (its instance was not active yet).
+  void retry_join(int id);
   void post(int id);
   std::string make_text(int id, std::int64_t seq);
 
@@ -328,6 +331,8 @@ constexpr std::size_t kPostsPerClient = 1 << 16;  // copy counters kept per clie
 // Open loop: a client with this many posts not yet fully delivered skips its turn (the
 // server is saturated; the shortfall shows as posts/s below --rate).
 constexpr int kOpenLoopInFlight = 64;
+// How long after its start chat-bench keeps asking to join an instance that is not active yet.
+constexpr std::int64_t kJoinRetryNs = 15'000'000'000;
 
 void Bench::on_connected(Connection& c) {
   ++connected_count_;
@@ -431,13 +436,17 @@ void Bench::on_chat_line(Client& cl, int id, std::string_view line) {
       set_ready(id);
       return;
     }
-    cl.conn->send(R"({"id":2,"op":"join","meeting_id":)" +
-                  std::to_string(s_.first_meeting + cl.room) + "}\n");
+    send_join(cl);
     return;
   }
   if (*rid == 2) {  // join: already_joined is fine (a re-run with the same users)
     if (ok || line.find("already_joined") != std::string_view::npos) {
       set_ready(id);
+    } else if (line.find("meeting_inactive") != std::string_view::npos &&
+               now_ns(start_) < kJoinRetryNs) {
+      // An instance created just before the run starts at the scheduler's next poll (up to
+      // a second or two): ask again rather than fail the set-up.
+      retry_join(id);
     } else {
       ++failures_;
       last_failure_ = "join of client " + std::to_string(id) + ": " + std::string(line);
@@ -600,6 +609,19 @@ void Bench::on_payload(int receiver, std::string_view text) {
     if (s.in_flight > 0) --s.in_flight;
     if (posting_ && s_.rate == 0) post(static_cast<int>(sender));
   }
+}
+
+void Bench::send_join(Client& cl) {
+  cl.conn->send(R"({"id":2,"op":"join","meeting_id":)" +
+                std::to_string(s_.first_meeting + cl.room) + "}\n");
+}
+
+void Bench::retry_join(int id) {
+  auto t = std::make_shared<asio::steady_timer>(io_, std::chrono::milliseconds(200));
+  t->async_wait([this, id, t](const boost::system::error_code& ec) {
+    Client& cl = clients_[static_cast<std::size_t>(id)];
+    if (!ec && cl.conn) send_join(cl);
+  });
 }
 
 void Bench::set_ready(int id) {
