@@ -49,7 +49,7 @@ readonly CHAT_PORT_TRIES=50
 readonly CHAT_PACKAGES=(
   libhiredis-dev default-libmysqlclient-dev nlohmann-json3-dev libboost-dev
   libboost-program-options-dev libncurses-dev libsodium-dev libspdlog-dev libtomlplusplus-dev
-  libssl-dev openssl
+  prometheus-cpp-dev libssl-dev openssl
   googletest libgtest-dev libgmock-dev
   redis-server redis-tools mariadb-server mariadb-client
   cmake ninja-build g++ pkg-config tmux iproute2 util-linux python3

@@ -44,6 +44,12 @@ void add_store_options(po::options_description& opts, store::RedisOptions& redis
   // clang-format on
 }
 
+void add_metrics_options(po::options_description& opts, std::string& listen) {
+  opts.add_options()("metrics-listen", po::value(&listen),
+                     "serve Prometheus metrics at http://HOST:PORT/metrics (e.g. "
+                     "127.0.0.1:9464; port 0 picks a free one); default: not served");
+}
+
 void read_store_secrets(store::RedisOptions& redis, store::MysqlOptions& mysql) {
   if (redis.password.empty())
     if (const char* p = std::getenv("CHATD_REDIS_PASSWORD")) redis.password = p;
@@ -87,6 +93,7 @@ std::optional<Config> parse_command_line(int argc, char** argv, int& exit_code) 
   // clang-format on
   add_store_options(opts, c.redis, c.mysql);
   util::add_log_options(opts, c.log);
+  add_metrics_options(opts, c.metrics_listen);
   po::variables_map vm;
   if (const auto stop = parse_command_line_and_config(argc, argv, opts, "chatd", "chatd", vm)) {
     exit_code = *stop;

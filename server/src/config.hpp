@@ -40,11 +40,14 @@ struct Config {
   // TLS on the client port (both or neither): PEM certificate chain and private key files.
   std::string tls_cert;
   std::string tls_key;
+  std::string metrics_listen;  // "host:port" of the Prometheus endpoint; empty: none
 };
 
 /// Adds the Redis and MySQL connection flags (shared by chatd and chat-dumper).
 void add_store_options(boost::program_options::options_description& options,
                        store::RedisOptions& redis, store::MysqlOptions& mysql);
+/// Adds --metrics-listen (the [metrics] table's `listen`), shared by chatd and chat-dumper.
+void add_metrics_options(boost::program_options::options_description& options, std::string& listen);
 /// Fills passwords not given as flags from CHATD_REDIS_PASSWORD / CHATD_MYSQL_PASSWORD.
 void read_store_secrets(store::RedisOptions& redis, store::MysqlOptions& mysql);
 

@@ -10,6 +10,7 @@
 
 #include "config.hpp"
 #include "dump/dumper.hpp"
+#include "metrics/metrics.hpp"
 #include "net/listener.hpp"
 #include "net/stream.hpp"
 #include "service/chat_service.hpp"
@@ -44,12 +45,24 @@ int main(int argc, char** argv) {
   int rc = 0;
   {
     boost::asio::io_context io(1);
+    metrics::Metrics metrics(config->node_id);
+    if (!config->metrics_listen.empty()) {
+      try {
+        metrics.serve(config->metrics_listen);
+      } catch (const std::exception& e) {
+        spdlog::critical("{}", e.what());
+        return 1;
+      }
+      spdlog::info("metrics at http://{}/metrics (port {})", config->metrics_listen,
+                   metrics.port().value_or(0));
+    }
     store::RedisOptions command_options = config->redis;
     command_options.name = "commands";
     store::RedisOptions bus_options = config->redis;
     bus_options.name = "bus";
     auto commands = std::make_shared<store::RedisConnection>(io, command_options);
     auto bus = std::make_shared<store::RedisConnection>(io, bus_options);
+    commands->set_metrics(metrics);
     store::RedisStore redis(*commands);
     store::Database db(config->mysql);
 
@@ -58,7 +71,7 @@ int main(int argc, char** argv) {
     service::LoginThrottleOptions throttle;
     throttle.base_delay = config->login_failure_delay;
     throttle.max_delay = config->login_failure_max_delay;
-    service::ChatService service(io, redis, *commands, *bus, db,
+    service::ChatService service(io, redis, *commands, *bus, db, metrics,
                                  {config->node_id, config->advertise, config->schedule_poll,
                                   config->grace, config->heartbeat, throttle});
     // The in-process dump (chat-dumper does the same as a job of its own).
@@ -66,7 +79,7 @@ int main(int argc, char** argv) {
     if (config->dump_interval.count() > 0)
       dumper.emplace(io, redis, db,
                      dump::DumperOptions{config->node_id, config->dump_batch, config->claim_idle,
-                                         config->dump_interval});
+                                         config->dump_interval, &metrics});
     std::shared_ptr<boost::asio::ssl::context> tls;
     if (!config->tls_cert.empty()) {
       try {
@@ -83,7 +96,7 @@ int main(int argc, char** argv) {
           io,
           boost::asio::ip::tcp::endpoint(boost::asio::ip::make_address(config->listen_host),
                                          static_cast<unsigned short>(config->listen_port)),
-          service,
+          service, metrics,
           net::SessionOptions{config->idle_timeout, config->max_outbound_bytes,
                               config->login_timeout,
                               net::RateLimitOptions{config->rate_limit, config->rate_burst}},

@@ -66,7 +66,15 @@ awaitable<DumpStats> Dumper::run_once() {
     stats.instances_cleaned += co_await redis_.ack_outbox(batch);
     stats.messages += batch.messages.size();
     stats.events += batch.events.size();
+    if (options_.metrics)
+      options_.metrics->dump_batch(
+          static_cast<std::int64_t>(batch.messages.size()),
+          static_cast<std::int64_t>(batch.events.size()),
+          batch.oldest_ms > 0 ? static_cast<double>(protocol::now_ms() - batch.oldest_ms) / 1000.0
+                              : 0.0);
   }
+  if (options_.metrics && stats.messages + stats.events == 0)
+    options_.metrics->dump_batch(0, 0, 0.0);  // nothing waiting: no lag
   // Consumers of dumpers that are gone would otherwise stay in the group forever.
   co_await redis_.retire_dump_consumers("", options_.claim_idle.count());
   stats.duration_ms = std::chrono::duration_cast<std::chrono::milliseconds>(

@@ -7,6 +7,7 @@
 #include <chrono>
 #include <string>
 
+#include "metrics/metrics.hpp"
 #include "store/database.hpp"
 #include "store/redis_store.hpp"
 
@@ -18,6 +19,7 @@ struct DumperOptions {
   std::size_t batch = 500;  // outbox entries per MySQL transaction
   std::chrono::milliseconds claim_idle{30000};  // take over entries a dumper held this long
   std::chrono::milliseconds interval{2000};     // resident mode: pause between runs
+  metrics::Metrics* metrics = nullptr;          // not owned; counts rows and lag; null: not counted
 };
 
 /// What one run moved.

@@ -68,6 +68,8 @@ int main(int argc, char** argv) {
   // clang-format on
   server::add_store_options(opts, redis_options, mysql_options);
   util::add_log_options(opts, log);
+  std::string metrics_listen;
+  server::add_metrics_options(opts, metrics_listen);
   po::variables_map vm;
   if (const auto stop =
           server::parse_command_line_and_config(argc, argv, opts, "chat-dumper", "dumper", vm))
@@ -96,8 +98,22 @@ int main(int argc, char** argv) {
   int rc = 0;
   {
     boost::asio::io_context io(1);
+    metrics::Metrics metrics(options.consumer);
+    if (!metrics_listen.empty()) {
+      try {
+        metrics.serve(metrics_listen);
+      } catch (const std::exception& e) {
+        spdlog::critical("{}", e.what());
+        mysql_library_end();
+        return kExitFailed;
+      }
+      spdlog::info("metrics at http://{}/metrics (port {})", metrics_listen,
+                   metrics.port().value_or(0));
+    }
+    options.metrics = &metrics;
     redis_options.name = "dumper";
     auto redis = std::make_shared<store::RedisConnection>(io, redis_options);
+    redis->set_metrics(metrics);
     store::load_functions_on_connect(*redis);
     store::RedisStore store(*redis);
     store::Database db(mysql_options);

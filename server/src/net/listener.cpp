@@ -56,10 +56,11 @@ boost::asio::awaitable<void> drain_and_close(boost::asio::ip::tcp::socket socket
 }  // namespace
 
 Listener::Listener(boost::asio::io_context& io, const boost::asio::ip::tcp::endpoint& endpoint,
-                   service::ChatService& service, SessionOptions options,
+                   service::ChatService& service, metrics::Metrics& metrics, SessionOptions options,
                    ConnectionLimitOptions limits, std::shared_ptr<boost::asio::ssl::context> tls)
     : acceptor_(io),
       service_(service),
+      metrics_(metrics),
       options_(options),
       limits_(limits),
       refusal_log_(kRefusalLogPeriod),
@@ -145,6 +146,7 @@ boost::asio::awaitable<void> Listener::handshake_and_start(boost::asio::ip::tcp:
 void Listener::refuse(boost::asio::ip::tcp::socket socket, ConnectionLimits::Refusal why,
                       const std::string& address) {
   const bool node_full = why == ConnectionLimits::Refusal::node_full;
+  metrics_.connection_refused(node_full ? "node_full" : "address_full");
   if (const auto held_back = refusal_log_.admit(std::chrono::steady_clock::now())) {
     spdlog::warn(
         "refusing connections: {} (latest from {}){}",

@@ -6,6 +6,7 @@
 #include <boost/asio/ssl/context.hpp>
 #include <memory>
 
+#include "metrics/metrics.hpp"
 #include "net/connection_limits.hpp"
 #include "net/session.hpp"
 #include "service/chat_service.hpp"
@@ -29,7 +30,7 @@ class Listener {
   /// Binds and listens at once; throws boost::system::system_error when the address is taken.
   /// tls: the server TLS context (make_server_tls_context), or null for plaintext.
   Listener(boost::asio::io_context& io, const boost::asio::ip::tcp::endpoint& endpoint,
-           service::ChatService& service, SessionOptions options,
+           service::ChatService& service, metrics::Metrics& metrics, SessionOptions options,
            ConnectionLimitOptions limits = {},
            std::shared_ptr<boost::asio::ssl::context> tls = nullptr);
 
@@ -52,6 +53,7 @@ class Listener {
 
   boost::asio::ip::tcp::acceptor acceptor_;
   service::ChatService& service_;
+  metrics::Metrics& metrics_;
   SessionOptions options_;
   ConnectionLimits limits_;
   util::LogThrottle refusal_log_;

@@ -54,14 +54,16 @@ void check_page(const protocol::Page& page) {
 
 ChatService::ChatService(boost::asio::io_context& io, store::RedisStore& redis,
                          store::RedisConnection& redis_commands, store::RedisConnection& redis_bus,
-                         store::Database& db, ServiceOptions options)
+                         store::Database& db, metrics::Metrics& metrics, ServiceOptions options)
     : io_(io),
       redis_(redis),
       redis_commands_(redis_commands),
       redis_bus_(redis_bus),
       db_(db),
+      metrics_(metrics),
       options_(std::move(options)),
-      scheduler_(io, redis, db, options_.schedule_poll, options_.node_id, options_.heartbeat),
+      scheduler_(io, redis, db, options_.schedule_poll, options_.node_id, options_.heartbeat,
+                 metrics),
       heartbeat_timer_(io),
       login_throttle_(options_.login_throttle) {}
 
@@ -93,6 +95,7 @@ void ChatService::stop() {
 std::uint64_t ChatService::open(std::weak_ptr<Client> client, std::string address) {
   const auto id = next_client_id_++;
   clients_.emplace(id, ClientEntry{std::move(client), std::nullopt, std::move(address)});
+  metrics_.connection_opened();
   return id;
 }
 
@@ -107,6 +110,7 @@ void ChatService::close(std::uint64_t client_id) {
     delay->second->cancel();
   const auto it = clients_.find(client_id);
   if (it == clients_.end()) return;
+  metrics_.connection_closed();
   const auto user = it->second.user;
   clients_.erase(it);
   if (!user) return;
@@ -121,6 +125,7 @@ void ChatService::close(std::uint64_t client_id) {
 // ---- requests ----------------------------------------------------------------------------
 
 awaitable<std::string> ChatService::handle(std::uint64_t client_id, protocol::Request request) {
+  const auto started = std::chrono::steady_clock::now();
   std::optional<ErrorCode> code;
   std::string message;
   json result;
@@ -138,6 +143,9 @@ awaitable<std::string> ChatService::handle(std::uint64_t client_id, protocol::Re
     code = ErrorCode::internal;
     message = "internal error";
   }
+  metrics_.request(protocol::op_name(request.body),
+                   code ? protocol::to_string(*code) : std::string_view(),
+                   metrics::seconds_since(started));
   if (code) co_return protocol::encode_error(request.id, *code, message);
   co_return protocol::encode_ok(request.id, result);
 }
@@ -371,6 +379,7 @@ awaitable<json> ChatService::post(const protocol::UserInfo& user, const Target& 
     throw ProtocolError(ErrorCode::meeting_inactive, "the meeting instance is not active");
   if (r.outcome == store::Outcome::not_joined)
     throw ProtocolError(ErrorCode::not_joined, "join the meeting before posting");
+  metrics_.message_posted();
   co_return json{{"message_id", r.message_id}, {"ts", protocol::format_timestamp(r.ts)}};
 }
 
@@ -395,8 +404,8 @@ awaitable<json> ChatService::history(const Target& t, std::optional<std::int64_t
     // No marker: never active, or ended so long ago that the marker expired. Its join and
     // leave rows in the event log tell the two apart, so an empty page of a past meeting
     // is still [] (PROTOCOL.md: history of an ended instance).
-    auto probe = db_.run(
-        [&](store::MysqlStore& s) { return s.has_event_log(t.key.first, t.key.second); });
+    auto probe =
+        db_.run([&](store::MysqlStore& s) { return s.has_event_log(t.key.first, t.key.second); });
     if (!co_await std::move(probe))
       throw ProtocolError(ErrorCode::meeting_inactive, "the meeting instance never became active");
   }
@@ -511,7 +520,9 @@ void ChatService::apply_event(const protocol::Event& event) {
         using T = std::decay_t<decltype(e)>;
         const store::InstanceKey key{e.meeting_id, e.order_id};
         if constexpr (std::is_same_v<T, protocol::MessageEvent>) {
-          deliver_to_participants(key, frame);
+          const auto copies = deliver_to_participants(key, frame);
+          metrics_.message_delivered(
+              copies, static_cast<double>(protocol::now_ms() - e.message.ts) / 1000.0);
         } else if constexpr (std::is_same_v<T, protocol::JoinedEvent>) {
           update_state(event);  // the joiner gets its own joined event
           deliver_to_participants(key, frame);
@@ -532,19 +543,27 @@ void ChatService::apply_event(const protocol::Event& event) {
       event);
 }
 
-void ChatService::deliver_to_participants(store::InstanceKey key,
-                                          const std::shared_ptr<const std::string>& frame) {
+std::size_t ChatService::deliver_to_participants(store::InstanceKey key,
+                                                 const std::shared_ptr<const std::string>& frame) {
   const auto it = participants_.find(key);
-  if (it == participants_.end()) return;
-  for (const auto user_id : it->second) deliver_to_user(user_id, frame);
+  if (it == participants_.end()) return 0;
+  std::size_t copies = 0;
+  for (const auto user_id : it->second) copies += deliver_to_user(user_id, frame);
+  return copies;
 }
 
-void ChatService::deliver_to_user(std::int64_t user_id,
-                                  const std::shared_ptr<const std::string>& frame) {
+std::size_t ChatService::deliver_to_user(std::int64_t user_id,
+                                         const std::shared_ptr<const std::string>& frame) {
   const auto it = clients_by_user_.find(user_id);
-  if (it == clients_by_user_.end()) return;
-  for (const auto id : it->second)
-    if (auto c = clients_.at(id).client.lock()) c->deliver(frame);
+  if (it == clients_by_user_.end()) return 0;
+  std::size_t copies = 0;
+  for (const auto id : it->second) {
+    if (auto c = clients_.at(id).client.lock()) {
+      c->deliver(frame);
+      ++copies;
+    }
+  }
+  return copies;
 }
 
 void ChatService::deliver_to_audience(std::int64_t meeting_id,

@@ -45,7 +45,7 @@ class ChatService {
  public:
   ChatService(boost::asio::io_context& io, store::RedisStore& redis,
               store::RedisConnection& redis_commands, store::RedisConnection& redis_bus,
-              store::Database& db, ServiceOptions options);
+              store::Database& db, metrics::Metrics& metrics, ServiceOptions options);
   ChatService(const ChatService&) = delete;
   ChatService& operator=(const ChatService&) = delete;
 
@@ -119,9 +119,11 @@ class ChatService {
   void on_bus_message(const store::RedisReply& push);
   void apply_event(const protocol::Event& event);
   void update_state(const protocol::Event& event);
-  void deliver_to_participants(store::InstanceKey key,
-                               const std::shared_ptr<const std::string>& frame);
-  void deliver_to_user(std::int64_t user_id, const std::shared_ptr<const std::string>& frame);
+  // Both return how many connections the frame was queued to.
+  std::size_t deliver_to_participants(store::InstanceKey key,
+                                      const std::shared_ptr<const std::string>& frame);
+  std::size_t deliver_to_user(std::int64_t user_id,
+                              const std::shared_ptr<const std::string>& frame);
   void deliver_to_audience(std::int64_t meeting_id,
                            const std::shared_ptr<const std::string>& frame);
 
@@ -142,6 +144,7 @@ class ChatService {
   store::RedisConnection& redis_commands_;
   store::RedisConnection& redis_bus_;
   store::Database& db_;
+  metrics::Metrics& metrics_;
   ServiceOptions options_;
   Scheduler scheduler_;
   boost::asio::thread_pool crypto_pool_{1};    // Argon2id verification, off the I/O thread

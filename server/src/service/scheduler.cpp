@@ -18,10 +18,11 @@ using boost::asio::use_awaitable;
 
 Scheduler::Scheduler(boost::asio::io_context& io, store::RedisStore& redis, store::Database& db,
                      std::chrono::milliseconds poll, std::string node_id,
-                     std::chrono::milliseconds heartbeat)
+                     std::chrono::milliseconds heartbeat, metrics::Metrics& metrics)
     : io_(io),
       redis_(redis),
       db_(db),
+      metrics_(metrics),
       poll_(poll),
       node_id_(std::move(node_id)),
       heartbeat_(heartbeat),
@@ -45,6 +46,7 @@ awaitable<void> Scheduler::lease_loop() {
     try {
       const bool held = token_.has_value();
       token_ = co_await redis_.acquire_lease(node_id_, token_.value_or(""), ttl);
+      metrics_.scheduler_lease(token_.has_value());
       if (token_ && !held) {
         spdlog::info("scheduler lease taken (fencing token {})", *token_);
         timer_.cancel();  // reconcile now: instances may be due since the last holder died

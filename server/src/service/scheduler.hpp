@@ -10,6 +10,7 @@
 #include <set>
 #include <string>
 
+#include "metrics/metrics.hpp"
 #include "store/database.hpp"
 #include "store/redis_store.hpp"
 
@@ -29,7 +30,7 @@ class Scheduler {
  public:
   Scheduler(boost::asio::io_context& io, store::RedisStore& redis, store::Database& db,
             std::chrono::milliseconds poll, std::string node_id,
-            std::chrono::milliseconds heartbeat);
+            std::chrono::milliseconds heartbeat, metrics::Metrics& metrics);
 
   void start();
   void stop();
@@ -53,6 +54,7 @@ class Scheduler {
   boost::asio::io_context& io_;
   store::RedisStore& redis_;
   store::Database& db_;
+  metrics::Metrics& metrics_;
   std::chrono::milliseconds poll_;
   std::string node_id_;
   std::chrono::milliseconds heartbeat_;

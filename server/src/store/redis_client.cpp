@@ -8,6 +8,7 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
+#include "metrics/metrics.hpp"
 #include "store/store_error.hpp"
 
 namespace chat::store {
@@ -273,12 +274,14 @@ void RedisConnection::handle_lost(const char* why) {
   schedule_reconnect();
 }
 
-void RedisConnection::on_reply_cb(redisAsyncContext*, void* reply, void* privdata) {
+void RedisConnection::on_reply_cb(redisAsyncContext* ac, void* reply, void* privdata) {
   std::unique_ptr<ReplyHandler> handler(static_cast<ReplyHandler*>(privdata));
   if (!handler) return;
   if (reply == nullptr) {
     handler->complete(std::nullopt);
   } else {
+    if (const auto* self = static_cast<RedisConnection*>(ac->data); self && self->metrics_)
+      self->metrics_->redis_round_trip(metrics::seconds_since(handler->sent_at));
     handler->complete(copy_reply(static_cast<redisReply*>(reply)));
   }
 }
@@ -306,6 +309,7 @@ void RedisConnection::command(const std::vector<std::string>& args,
     argv.push_back(a.data());
     lens.push_back(a.size());
   }
+  handler->sent_at = std::chrono::steady_clock::now();
   ReplyHandler* raw = handler.release();  // reclaimed by on_reply_cb
   if (redisAsyncCommandArgv(ctx_, &RedisConnection::on_reply_cb, raw, static_cast<int>(argv.size()),
                             argv.data(), lens.data()) != REDIS_OK) {

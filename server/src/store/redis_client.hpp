@@ -15,6 +15,10 @@
 struct redisAsyncContext;
 struct redisReply;
 
+namespace chat::metrics {
+class Metrics;
+}
+
 namespace chat::store {
 
 /// An owned copy of a Redis reply (RESP2).
@@ -36,6 +40,8 @@ class ReplyHandler {
  public:
   virtual ~ReplyHandler() = default;
   virtual void complete(std::optional<RedisReply> reply) = 0;
+  /// When the command was handed to hiredis (for the round-trip metric).
+  std::chrono::steady_clock::time_point sent_at;
 };
 
 /// Connection settings.
@@ -67,6 +73,8 @@ class RedisConnection : public std::enable_shared_from_this<RedisConnection> {
   void set_on_push(std::function<void(const RedisReply&)> fn) { on_push_ = std::move(fn); }
   /// Runs when an established connection drops (before reconnecting).
   void set_on_disconnected(std::function<void()> fn) { on_disconnected_ = std::move(fn); }
+  /// Reports every command's round trip to `metrics` (which must outlive this connection).
+  void set_metrics(metrics::Metrics& metrics) { metrics_ = &metrics; }
 
   /// Starts connecting (and keeps reconnecting until stop()).
   void start();
@@ -100,6 +108,7 @@ class RedisConnection : public std::enable_shared_from_this<RedisConnection> {
 
   boost::asio::io_context& io_;
   RedisOptions options_;
+  metrics::Metrics* metrics_ = nullptr;  // not owned; null: not measured
   redisAsyncContext* ctx_ = nullptr;
   boost::asio::steady_timer reconnect_timer_;
   boost::asio::steady_timer connect_timer_;
