@@ -249,11 +249,11 @@ auto MysqlStore::with_retry(Fn&& fn) {
 std::optional<LoginRecord> MysqlStore::find_login(const std::string& login) {
   return with_retry([&](MYSQL* db) -> std::optional<LoginRecord> {
     const auto rows = query(db,
-                            "SELECT user_id, name, email, age, gender, password_hash FROM user "
+                            "SELECT user_id, name, email, age, gender, password_hash, disabled FROM user "
                             "WHERE name = ? OR email = ? ORDER BY name = ? DESC LIMIT 1",
                             {login, login, login});
     if (rows.empty()) return std::nullopt;
-    return LoginRecord{user_from(rows[0]), rows[0][5].value_or("")};
+    return LoginRecord{user_from(rows[0]), rows[0][5].value_or(""), to_int(rows[0][6]) != 0};
   });
 }
 
