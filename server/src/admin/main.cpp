@@ -191,7 +191,9 @@ protocol::UnixMs time_arg(const Context& c, const char* name, protocol::UnixMs n
 int user_add(Context& c) {
   const std::string name = text_arg(c, "name");
   if (name.empty() || name.size() > 255) throw UsageError("--name must be 1 to 255 bytes");
-  const std::string email = normalise_email(text_arg(c, "email"));
+  const auto emails = emails_arg(c);  // --email is repeatable (audience add); one here
+  if (emails.size() != 1) throw UsageError("user add takes one --email");
+  const std::string& email = emails.front();
   std::optional<int> age;
   if (c.vm.count("age") != 0U) {
     age = c.vm["age"].as<int>();
