@@ -16,6 +16,11 @@ CREATE TABLE IF NOT EXISTS user (
   UNIQUE KEY uq_user_email (email)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;
 
+-- A disabled user (chatctl user disable) cannot log in; login answers invalid_credentials,
+-- exactly as for a wrong password. Added after version 1: ALTER ... IF NOT EXISTS upgrades
+-- an existing database in place and is a no-op on one that has the column.
+ALTER TABLE user ADD COLUMN IF NOT EXISTS disabled BOOLEAN NOT NULL DEFAULT FALSE;
+
 CREATE TABLE IF NOT EXISTS meeting (
   meeting_id  INT          NOT NULL AUTO_INCREMENT,
   title       VARCHAR(255) NOT NULL,

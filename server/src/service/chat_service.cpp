@@ -230,7 +230,9 @@ awaitable<json> ChatService::login(std::uint64_t client_id, const protocol::Logi
     });
     verified = co_await std::move(verify);
   }
-  if (!record || !verified) {
+  // A disabled user (chatctl user disable) gets the very answer of a wrong password, after
+  // the same verification work: PROTOCOL.md's invalid_credentials tells nothing more.
+  if (!record || !verified || record->disabled) {
     // Brute-force brake: repeated failures of one login string or from one address are
     // answered later and later (LoginThrottle); the answer itself stays the same.
     const auto delay =

@@ -1,6 +1,5 @@
 #include "store/mysql_store.hpp"
 
-#include <errmsg.h>
 #include <mysql.h>
 #include <spdlog/spdlog.h>
 
@@ -11,131 +10,14 @@
 #include <variant>
 
 #include "chat/protocol/time.hpp"
+#include "store/mysql_statement.hpp"
 #include "store/store_error.hpp"
 
 namespace chat::store {
 namespace {
 
-using Param = std::variant<std::nullptr_t, std::int64_t, std::string>;
-using Row = std::vector<std::optional<std::string>>;
-
-// Connector/C error codes that mean the server is unreachable or the connection broke.
-bool is_connection_error(unsigned code) {
-  return code == CR_CONNECTION_ERROR || code == CR_CONN_HOST_ERROR ||
-         code == CR_SERVER_GONE_ERROR || code == CR_SERVER_LOST ||
-         code == CR_SERVER_LOST_EXTENDED || code == CR_UNKNOWN_HOST ||
-         code == 1927 /* ER_CONNECTION_KILLED */ || code == 1053 /* ER_SERVER_SHUTDOWN */;
-}
-
-[[noreturn]] void fail(unsigned code, const char* message, const char* what) {
-  if (is_connection_error(code)) throw StoreUnavailable(std::string("MySQL: ") + message);
-  throw std::runtime_error(std::string("MySQL ") + what + ": " + message);
-}
-
-// One prepared statement: binds parameters, executes, and fetches every column as text.
-class Statement {
- public:
-  Statement(MYSQL* db, std::string_view sql) : stmt_(mysql_stmt_init(db)) {
-    if (stmt_ == nullptr) fail(mysql_errno(db), mysql_error(db), "stmt_init");
-    if (mysql_stmt_prepare(stmt_, sql.data(), sql.size()) != 0) error("prepare");
-  }
-  ~Statement() {
-    if (stmt_ != nullptr) mysql_stmt_close(stmt_);
-  }
-  Statement(const Statement&) = delete;
-  Statement& operator=(const Statement&) = delete;
-
-  void execute(const std::vector<Param>& params) {
-    std::vector<MYSQL_BIND> binds(params.size());
-    std::vector<long long> ints(params.size());
-    std::vector<unsigned long> lengths(params.size());
-    for (std::size_t i = 0; i < params.size(); ++i) {
-      MYSQL_BIND& b = binds[i];
-      b = MYSQL_BIND{};
-      if (std::holds_alternative<std::nullptr_t>(params[i])) {
-        b.buffer_type = MYSQL_TYPE_NULL;
-      } else if (const auto* v = std::get_if<std::int64_t>(&params[i])) {
-        ints[i] = *v;
-        b.buffer_type = MYSQL_TYPE_LONGLONG;
-        b.buffer = &ints[i];
-      } else {
-        const auto& s = std::get<std::string>(params[i]);
-        lengths[i] = s.size();
-        b.buffer_type = MYSQL_TYPE_STRING;
-        b.buffer = const_cast<char*>(s.data());
-        b.buffer_length = s.size();
-        b.length = &lengths[i];
-      }
-    }
-    if (!binds.empty() && mysql_stmt_bind_param(stmt_, binds.data()) != 0) error("bind");
-    if (mysql_stmt_execute(stmt_) != 0) error("execute");
-  }
-
-  std::vector<Row> fetch_all() {
-    my_bool update_max = 1;
-    mysql_stmt_attr_set(stmt_, STMT_ATTR_UPDATE_MAX_LENGTH, &update_max);
-    if (mysql_stmt_store_result(stmt_) != 0) error("store_result");
-    MYSQL_RES* meta = mysql_stmt_result_metadata(stmt_);
-    if (meta == nullptr) return {};
-    const unsigned columns = mysql_num_fields(meta);
-    const MYSQL_FIELD* fields = mysql_fetch_fields(meta);
-    std::vector<std::vector<char>> buffers(columns);
-    std::vector<unsigned long> lengths(columns);
-    std::vector<my_bool> nulls(columns);
-    std::vector<MYSQL_BIND> binds(columns);
-    for (unsigned i = 0; i < columns; ++i) {
-      buffers[i].resize(std::max<unsigned long>(fields[i].max_length, 64) + 1);
-      binds[i] = MYSQL_BIND{};
-      binds[i].buffer_type = MYSQL_TYPE_STRING;
-      binds[i].buffer = buffers[i].data();
-      binds[i].buffer_length = buffers[i].size();
-      binds[i].length = &lengths[i];
-      binds[i].is_null = &nulls[i];
-    }
-    mysql_free_result(meta);
-    if (mysql_stmt_bind_result(stmt_, binds.data()) != 0) error("bind_result");
-    std::vector<Row> rows;
-    for (;;) {
-      const int rc = mysql_stmt_fetch(stmt_);
-      if (rc == MYSQL_NO_DATA) break;
-      if (rc == 1) error("fetch");
-      Row row(columns);
-      for (unsigned i = 0; i < columns; ++i) {
-        if (nulls[i]) continue;
-        if (lengths[i] > buffers[i].size()) {
-          // Longer than max_length promised: fetch this column alone.
-          std::string big(lengths[i], '\0');
-          MYSQL_BIND b{};
-          b.buffer_type = MYSQL_TYPE_STRING;
-          b.buffer = big.data();
-          b.buffer_length = big.size();
-          if (mysql_stmt_fetch_column(stmt_, &b, i, 0) != 0) error("fetch_column");
-          row[i] = std::move(big);
-        } else {
-          row[i] = std::string(buffers[i].data(), lengths[i]);
-        }
-      }
-      rows.push_back(std::move(row));
-    }
-    return rows;
-  }
-
- private:
-  [[noreturn]] void error(const char* what) {
-    fail(mysql_stmt_errno(stmt_), mysql_stmt_error(stmt_), what);
-  }
-  MYSQL_STMT* stmt_;
-};
-
-std::vector<Row> query(MYSQL* db, std::string_view sql, const std::vector<Param>& params) {
-  Statement st(db, sql);
-  st.execute(params);
-  return st.fetch_all();
-}
-
-std::int64_t to_int(const std::optional<std::string>& v) {
-  return v ? std::stoll(*v) : 0;
-}
+using Param = SqlParam;
+using Row = SqlRow;
 
 std::string ascii_lower(std::string s) {
   std::transform(s.begin(), s.end(), s.begin(),
@@ -197,36 +79,7 @@ void MysqlStore::disconnect() {
 }
 
 MYSQL* MysqlStore::connection() {
-  if (db_ != nullptr) return db_;
-  MYSQL* db = mysql_init(nullptr);
-  if (db == nullptr) throw std::runtime_error("mysql_init failed");
-  mysql_options(db, MYSQL_OPT_CONNECT_TIMEOUT, &options_.connect_timeout_s);
-  mysql_options(db, MYSQL_OPT_READ_TIMEOUT, &options_.io_timeout_s);
-  mysql_options(db, MYSQL_OPT_WRITE_TIMEOUT, &options_.io_timeout_s);
-  mysql_options(db, MYSQL_SET_CHARSET_NAME, "utf8mb4");
-  if (mysql_real_connect(db, options_.host.c_str(), options_.user.c_str(),
-                         options_.password.c_str(), options_.database.c_str(),
-                         static_cast<unsigned>(options_.port), nullptr, 0) == nullptr) {
-    const std::string message = mysql_error(db);
-    const unsigned code = mysql_errno(db);
-    mysql_close(db);
-    // Any failure to connect (refused, access denied, unknown database) leaves chatd
-    // without its system of record: report the store as unavailable.
-    spdlog::warn("mysql: connect to {}:{} failed ({}): {}", options_.host, options_.port, code,
-                 message);
-    throw StoreUnavailable("MySQL: " + message);
-  }
-  // Read committed: each catalog refresh sees the latest committed schedule. UTC: DATETIME
-  // values are UTC by contract (SCHEMA.md), so no session time zone may shift them.
-  for (const char* sql :
-       {"SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED", "SET time_zone = '+00:00'"}) {
-    if (mysql_query(db, sql) != 0) {
-      const std::string message = mysql_error(db);
-      mysql_close(db);
-      throw std::runtime_error("MySQL session set-up failed: " + message);
-    }
-  }
-  db_ = db;
+  if (db_ == nullptr) db_ = open_mysql(options_);
   return db_;
 }
 
@@ -248,12 +101,13 @@ auto MysqlStore::with_retry(Fn&& fn) {
 
 std::optional<LoginRecord> MysqlStore::find_login(const std::string& login) {
   return with_retry([&](MYSQL* db) -> std::optional<LoginRecord> {
-    const auto rows = query(db,
-                            "SELECT user_id, name, email, age, gender, password_hash FROM user "
-                            "WHERE name = ? OR email = ? ORDER BY name = ? DESC LIMIT 1",
-                            {login, login, login});
+    const auto rows =
+        query(db,
+              "SELECT user_id, name, email, age, gender, password_hash, disabled FROM user "
+              "WHERE name = ? OR email = ? ORDER BY name = ? DESC LIMIT 1",
+              {login, login, login});
     if (rows.empty()) return std::nullopt;
-    return LoginRecord{user_from(rows[0]), rows[0][5].value_or("")};
+    return LoginRecord{user_from(rows[0]), rows[0][5].value_or(""), to_int(rows[0][6]) != 0};
   });
 }
 
@@ -270,7 +124,7 @@ Catalog MysqlStore::load_catalog() {
   return with_retry([&](MYSQL* db) {
     Catalog catalog;
     if (mysql_query(db, "START TRANSACTION READ ONLY") != 0)
-      fail(mysql_errno(db), mysql_error(db), "begin");
+      throw_mysql_error(mysql_errno(db), mysql_error(db), "begin");
     for (const auto& r :
          query(db, "SELECT meeting_id, title, description, is_public FROM meeting", {})) {
       MeetingRecord m;
@@ -292,7 +146,7 @@ Catalog MysqlStore::load_catalog() {
                           from_mysql_datetime(r[3].value_or(""))};
       catalog.instances.emplace(InstanceKey{inst.meeting_id, inst.order_id}, inst);
     }
-    if (mysql_commit(db) != 0) fail(mysql_errno(db), mysql_error(db), "commit");
+    if (mysql_commit(db) != 0) throw_mysql_error(mysql_errno(db), mysql_error(db), "commit");
     return catalog;
   });
 }
@@ -301,7 +155,8 @@ void MysqlStore::write_dump(const std::vector<DumpedMessage>& messages,
                             const std::vector<DumpedEvent>& events) {
   if (messages.empty() && events.empty()) return;
   with_retry([&](MYSQL* db) {
-    if (mysql_query(db, "START TRANSACTION") != 0) fail(mysql_errno(db), mysql_error(db), "begin");
+    if (mysql_query(db, "START TRANSACTION") != 0)
+      throw_mysql_error(mysql_errno(db), mysql_error(db), "begin");
     if (!messages.empty()) {
       Statement st(
           db,
@@ -320,7 +175,7 @@ void MysqlStore::write_dump(const std::vector<DumpedMessage>& messages,
         st.execute({e.user_id, e.meeting_id, e.order_id, std::int64_t{e.event_type},
                     to_mysql_datetime(e.ts), e.redis_id});
     }
-    if (mysql_commit(db) != 0) fail(mysql_errno(db), mysql_error(db), "commit");
+    if (mysql_commit(db) != 0) throw_mysql_error(mysql_errno(db), mysql_error(db), "commit");
     return 0;
   });
 }
@@ -353,8 +208,9 @@ std::vector<protocol::ChatMessage> MysqlStore::history(std::int64_t meeting_id,
 }
 
 bool MysqlStore::has_event_log(std::int64_t meeting_id, std::int64_t order_id) {
-  return with_retry(
-      [&](MYSQL* db) { return !query(db, kInstanceHasEvents, {meeting_id, order_id}).empty(); });
+  return with_retry([&](MYSQL* db) {
+    return !query(db, kInstanceHasEvents, {meeting_id, order_id}).empty();
+  });
 }
 
 }  // namespace chat::store

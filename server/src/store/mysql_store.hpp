@@ -32,6 +32,7 @@ struct MysqlOptions {
 struct LoginRecord {
   protocol::UserInfo user;
   std::string password_hash;  // Argon2id PHC string
+  bool disabled = false;      // user.disabled: login is refused like a wrong password
 };
 
 /// A meeting row with its audience (emails lower-cased, ASCII).

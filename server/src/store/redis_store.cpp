@@ -770,9 +770,9 @@ awaitable<std::int64_t> RedisStore::ack_outbox(const OutboxBatch& batch) {
 }
 
 awaitable<std::int64_t> RedisStore::retire_dump_consumers(const std::string& self,
-                                                           std::int64_t idle_ms) {
-  std::vector<std::string> args{"FCALL",    "chat_dump_retire", "1", kOutbox, kDumpGroup, self,
-                                std::to_string(idle_ms)};
+                                                          std::int64_t idle_ms) {
+  std::vector<std::string> args{"FCALL", "chat_dump_retire",     "1", kOutbox, kDumpGroup,
+                                self,    std::to_string(idle_ms)};
   const auto r = co_await call(args);
   co_return r.integer;
 }
@@ -781,6 +781,43 @@ awaitable<std::int64_t> RedisStore::outbox_length() {
   std::vector<std::string> args{"XLEN", kOutbox};
   const auto r = co_await call(args);
   co_return r.integer;
+}
+
+awaitable<DumpBacklog> RedisStore::dump_backlog() {
+  DumpBacklog out;
+  out.entries = co_await outbox_length();
+  std::vector<std::string> first{"XRANGE", kOutbox, "-", "+", "COUNT", "1"};
+  const auto oldest = co_await call(first);
+  if (!oldest.elements.empty() && oldest.elements[0].is_array() &&
+      !oldest.elements[0].elements.empty())
+    out.oldest = stream_id_ms(oldest.elements[0].elements[0].str);
+  // XINFO GROUPS answers an error when the stream does not exist yet: nothing to report.
+  std::vector<std::string> groups{"XINFO", "GROUPS", kOutbox};
+  const auto info = co_await redis_.exec(groups);
+  if (info.is_error()) co_return out;
+  for (const auto& group : info.elements) {
+    // Each group is a flat array of field, value pairs (RESP2).
+    std::optional<std::string> name;
+    DumpBacklog found;
+    for (std::size_t i = 0; i + 1 < group.elements.size(); i += 2) {
+      const std::string& field = group.elements[i].str;
+      const auto& value = group.elements[i + 1];
+      if (field == "name")
+        name = value.str;
+      else if (field == "consumers")
+        found.consumers = value.integer;
+      else if (field == "pending")
+        found.pending = value.integer;
+      else if (field == "lag" && value.type == RedisReply::Type::integer)
+        found.undelivered = value.integer;
+    }
+    if (name != kDumpGroup) continue;
+    out.group_exists = true;
+    out.consumers = found.consumers;
+    out.pending = found.pending;
+    out.undelivered = found.undelivered;
+  }
+  co_return out;
 }
 
 }  // namespace chat::store

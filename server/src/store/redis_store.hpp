@@ -83,6 +83,17 @@ struct OutboxBatch {
   bool empty() const noexcept { return acks.empty(); }
 };
 
+/// How far the dump to MySQL lags behind (chatctl dump-status): the outbox stream and its
+/// consumer group "dumpers".
+struct DumpBacklog {
+  std::int64_t entries = 0;    // entries in chat:outbox: not yet committed to MySQL
+  bool group_exists = false;   // false until a dumper (or chatd) has created the group
+  std::int64_t pending = 0;    // delivered to a dumper, not yet acknowledged (in flight)
+  std::int64_t consumers = 0;  // dumpers known to the group
+  std::optional<std::int64_t> undelivered;  // entries no dumper has read yet (Redis "lag")
+  std::optional<protocol::UnixMs> oldest;   // time of the oldest entry (its stream id)
+};
+
 /// The protocol message_id for a stream id "ms-seq": fixed-width decimal
 /// "%015llu-%010llu", so byte order equals stream order (MySQL sorts by it).
 std::string message_id_from_stream_id(const std::string& stream_id);
@@ -196,6 +207,8 @@ class RedisStore {
                                                              std::int64_t idle_ms);
   /// Entries in the outbox (not yet dumped, or in flight).
   boost::asio::awaitable<std::int64_t> outbox_length();
+  /// The outbox backlog: length, oldest entry and the consumer group's counters (read-only).
+  boost::asio::awaitable<DumpBacklog> dump_backlog();
 
  private:
   boost::asio::awaitable<RedisReply> call(const std::vector<std::string>& args);
