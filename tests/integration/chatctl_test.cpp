@@ -6,6 +6,7 @@
 #include <fstream>
 
 #include "chatd_fixture.hpp"
+#include "metrics_scrape.hpp"
 #include "run_command.hpp"
 
 namespace chat::test {
@@ -109,7 +110,13 @@ bool lists_meeting(const json& active, std::int64_t meeting_id) {
 // picks it up within its schedule poll; the audience decides who may join; disable stops
 // logins; cancel ends the running instance.
 TEST_F(ChatctlTest, ScheduleMadeWithChatctlIsLiveOnARunningNode) {
-  ChatdProcess& node = start_chatd();  // before any of the data exists: no restart needed
+  // Started before any of the data exists: no restart needed. Its metrics endpoint must
+  // show the join and the message of the user chatctl made (the operator's check).
+  ChatdOptions with_metrics;
+  with_metrics.extra_args = {"--metrics-listen", "127.0.0.1:0"};
+  ChatdProcess& node = start_chatd(with_metrics);
+  const std::uint16_t metrics = metrics_port(node);
+  ASSERT_NE(metrics, 0) << "no metrics line in the log";
   const TestUser alice = add_user("alice", "alice pw ünïcode");
   // The outsider's password comes from CHAT_USER_PASSWORD.
   TestUser bob;
@@ -156,6 +163,14 @@ TEST_F(ChatctlTest, ScheduleMadeWithChatctlIsLiveOnARunningNode) {
   TestClient b = login(bob, &node);
   EXPECT_EQ(b.error("join", {{"meeting_id", meeting_id}}), "forbidden")
       << "bob is not in the audience";
+
+  const auto scraped = scrape_metrics(metrics);
+  EXPECT_EQ(value_of(scraped, "chat_requests_total", {{"op", "join"}}), 2);
+  EXPECT_EQ(value_of(scraped, "chat_request_errors_total", {{"op", "join"}, {"code", "forbidden"}}),
+            1);
+  EXPECT_EQ(value_of(scraped, "chat_messages_in_total"), 1) << "alice's message";
+  EXPECT_EQ(value_of(scraped, "chat_messages_out_total"), 1) << "to alice, the one participant";
+  EXPECT_GE(value_of(scraped, "chat_logins_total", {{"result", "ok"}}).value_or(0), 2);
 
   // Live state as chatctl sees it.
   EXPECT_TRUE(eventually([&] {

@@ -1,81 +1,11 @@
 // chatd --metrics-listen (README "Metrics"): the Prometheus endpoint counts what clients did,
 // against the real services. The figures are compared exactly where the test controls them
 // (its own node, its own clients), and only as "at least" where background work adds to them.
-#include <map>
-#include <optional>
-#include <regex>
-#include <sstream>
-
 #include "chatd_fixture.hpp"
-#include "http_get.hpp"
+#include "metrics_scrape.hpp"
 
 namespace chat::test {
 namespace {
-
-// One sample line of the text format: name, labels, value.
-struct Sample {
-  std::string name;
-  std::map<std::string, std::string> labels;
-  double value = 0;
-};
-
-// Parses the Prometheus text format (comments skipped). Label values here have no escapes.
-std::vector<Sample> parse_metrics(const std::string& text) {
-  std::vector<Sample> out;
-  std::istringstream in(text);
-  std::string line;
-  static const std::regex label(R"re((\w+)="([^"]*)")re");
-  while (std::getline(in, line)) {
-    if (line.empty() || line[0] == '#') continue;
-    Sample s;
-    const auto brace = line.find('{');
-    const auto space = line.rfind(' ');
-    if (space == std::string::npos) continue;
-    if (brace != std::string::npos && brace < space) {
-      s.name = line.substr(0, brace);
-      const auto close = line.find('}', brace);
-      const std::string labels = line.substr(brace + 1, close - brace - 1);
-      for (std::sregex_iterator it(labels.begin(), labels.end(), label), end; it != end; ++it)
-        s.labels[(*it)[1]] = (*it)[2];
-    } else {
-      s.name = line.substr(0, space);
-    }
-    s.value = std::stod(line.substr(space + 1));
-    out.push_back(std::move(s));
-  }
-  return out;
-}
-
-// The value of the series `name` whose labels include `labels`; nullopt when absent.
-std::optional<double> value_of(const std::vector<Sample>& samples, const std::string& name,
-                               const std::map<std::string, std::string>& labels = {}) {
-  for (const auto& s : samples) {
-    if (s.name != name) continue;
-    bool match = true;
-    for (const auto& [k, v] : labels) {
-      const auto it = s.labels.find(k);
-      match = match && it != s.labels.end() && it->second == v;
-    }
-    if (match) return s.value;
-  }
-  return std::nullopt;
-}
-
-// The port chatd logged for its metrics endpoint ("metrics at ... (port N)").
-std::uint16_t metrics_port(const ChatdProcess& node) {
-  std::uint16_t port = 0;
-  eventually(
-      [&] {
-        static const std::regex re(R"(metrics at \S+ \(port (\d+)\))");
-        std::smatch m;
-        const std::string log = node.log();
-        if (!std::regex_search(log, m, re)) return false;
-        port = static_cast<std::uint16_t>(std::stoi(m[1]));
-        return true;
-      },
-      Millis(5000));
-  return port;
-}
 
 class MetricsTest : public ChatdTest {
  protected:

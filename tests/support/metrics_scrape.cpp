@@ -1,4 +1,4 @@
-#include "http_get.hpp"
+#include "metrics_scrape.hpp"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -9,7 +9,10 @@
 #include <cerrno>
 #include <chrono>
 #include <cstring>
+#include <regex>
+#include <sstream>
 #include <stdexcept>
+#include <thread>
 
 namespace chat::test {
 namespace {
@@ -63,6 +66,65 @@ HttpResponse http_get(const std::string& host, std::uint16_t port, const std::st
   const auto body = raw.find("\r\n\r\n");
   if (body != std::string::npos) r.body = raw.substr(body + 4);
   return r;
+}
+
+std::vector<Sample> parse_metrics(const std::string& text) {
+  std::vector<Sample> out;
+  std::istringstream in(text);
+  std::string line;
+  static const std::regex label(R"re((\w+)="([^"]*)")re");
+  while (std::getline(in, line)) {
+    if (line.empty() || line[0] == '#') continue;
+    Sample s;
+    const auto brace = line.find('{');
+    const auto space = line.rfind(' ');
+    if (space == std::string::npos) continue;
+    if (brace != std::string::npos && brace < space) {
+      s.name = line.substr(0, brace);
+      const auto close = line.find('}', brace);
+      const std::string labels = line.substr(brace + 1, close - brace - 1);
+      for (std::sregex_iterator it(labels.begin(), labels.end(), label), end; it != end; ++it)
+        s.labels[(*it)[1]] = (*it)[2];
+    } else {
+      s.name = line.substr(0, space);
+    }
+    s.value = std::stod(line.substr(space + 1));
+    out.push_back(std::move(s));
+  }
+  return out;
+}
+
+std::optional<double> value_of(const std::vector<Sample>& samples, const std::string& name,
+                               const std::map<std::string, std::string>& labels) {
+  for (const auto& s : samples) {
+    if (s.name != name) continue;
+    bool match = true;
+    for (const auto& [k, v] : labels) {
+      const auto it = s.labels.find(k);
+      match = match && it != s.labels.end() && it->second == v;
+    }
+    if (match) return s.value;
+  }
+  return std::nullopt;
+}
+
+std::uint16_t metrics_port(const ChatdProcess& node) {
+  static const std::regex re(R"(metrics at \S+ \(port (\d+)\))");
+  const auto deadline = std::chrono::steady_clock::now() + Millis(5000);
+  do {
+    std::smatch m;
+    const std::string log = node.log();
+    if (std::regex_search(log, m, re)) return static_cast<std::uint16_t>(std::stoi(m[1]));
+    std::this_thread::sleep_for(Millis(50));
+  } while (std::chrono::steady_clock::now() < deadline);
+  return 0;
+}
+
+std::vector<Sample> scrape_metrics(std::uint16_t port) {
+  const auto r = http_get("127.0.0.1", port, "/metrics");
+  if (r.status != 200)
+    throw std::runtime_error("GET /metrics answered " + std::to_string(r.status));
+  return parse_metrics(r.body);
 }
 
 }  // namespace chat::test
