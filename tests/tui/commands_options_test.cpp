@@ -164,6 +164,11 @@ TEST(Options, HelpAndErrors) {
   ASSERT_TRUE(std::holds_alternative<OptionsExit>(help));
   EXPECT_EQ(std::get<OptionsExit>(help).exit_code, 0);
   EXPECT_NE(std::get<OptionsExit>(help).text.find("--server"), std::string::npos);
+  const auto version = parse({"--version"});
+  ASSERT_TRUE(std::holds_alternative<OptionsExit>(version));
+  EXPECT_EQ(std::get<OptionsExit>(version).exit_code, 0);
+  EXPECT_TRUE(std::get<OptionsExit>(version).text.starts_with("chat-tui 0."))
+      << std::get<OptionsExit>(version).text;
   for (auto args : std::vector<std::vector<const char*>>{{"--server", "nohost"},
                                                          {"--server", "h:0"},
                                                          {"--server", "h:70000"},

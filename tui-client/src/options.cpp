@@ -39,7 +39,7 @@ std::variant<Options, OptionsExit> parse_options(int argc, const char* const* ar
       "                [--tls [--ca-file FILE]]\n\n"
       "Without --user/--password a login form asks for them. Inside, /help lists the\n"
       "commands and keys.\n\nOptions");
-  desc.add_options()("help", "show this help and exit")(
+  desc.add_options()("help", "show this help and exit")("version", "print the version and exit")(
       "server", po::value<std::vector<std::string>>()->composing(),
       "server address HOST:PORT; repeatable. The first is used; the live nodes the server "
       "reports are added, and when the connection drops the next one is tried, with a "
@@ -67,6 +67,7 @@ std::variant<Options, OptionsExit> parse_options(int argc, const char* const* ar
     out << desc << "\n";
     return OptionsExit{out.str(), 0};
   }
+  if (vm.count("version") != 0U) return OptionsExit{"chat-tui " CHAT_VERSION "\n", 0};
   Options options;
   std::vector<std::string> servers;
   if (vm.count("server") != 0U) servers = vm["server"].as<std::vector<std::string>>();
