@@ -45,7 +45,8 @@ readonly CHAT_DEMO_NODE_PORTS=(17390 17391)
 # How many ports above the preferred one we try when it is held by a foreign process.
 readonly CHAT_PORT_TRIES=50
 
-# Debian packages the project needs to build, test and run the demo.
+# Debian packages the project needs to build, test and run the demo, and to build the .deb
+# (scripts/package: cpack runs dpkg-shlibdeps, from dpkg-dev, on what `file` calls ELF).
 readonly CHAT_PACKAGES=(
   libhiredis-dev default-libmysqlclient-dev nlohmann-json3-dev libboost-dev
   libboost-program-options-dev libncurses-dev libsodium-dev libspdlog-dev libtomlplusplus-dev
@@ -53,6 +54,7 @@ readonly CHAT_PACKAGES=(
   googletest libgtest-dev libgmock-dev
   redis-server redis-tools mariadb-server mariadb-client
   cmake ninja-build g++ pkg-config tmux iproute2 util-linux python3
+  dpkg-dev file
 )
 
 # ---------------------------------------------------------------------------------------
