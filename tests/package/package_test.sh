@@ -51,7 +51,8 @@ field() { dpkg-deb -f "$deb" "$1"; }
 depends="$(field Depends)"
 # Libraries (found by dpkg-shlibdeps) and tools (listed by hand) the package must pull in.
 for dep in libhiredis libmariadb3 libsodium libncursesw libssl3 libtomlplusplus libspdlog \
-  libfmt libboost-program-options libstdc++6 libc6 adduser redis-tools mariadb-client; do
+  libfmt libboost-program-options libprometheus-cpp-core libprometheus-cpp-pull libstdc++6 libc6 \
+  adduser redis-tools mariadb-client; do
   if [[ ",$depends" =~ [,\ ]${dep//+/\\+}[a-z0-9.+-]*( |,|$) ]]; then
     pass "Depends has $dep"
   else
