@@ -201,6 +201,50 @@ TEST_F(SessionTest, ResponsesComeInRequestOrder) {
   EXPECT_TRUE(c.violations().empty()) << "responses out of request order (see violations)";
 }
 
+// Megabytes of events queue for a connection that does not read for a while (its socket
+// buffer fills, so the node's writes come back partial or would block); once it reads again
+// it gets every message, whole and in posting order.
+TEST_F(SessionTest, ReaderThatPausesGetsEveryMessageWholeAndInOrder) {
+  // ~6.5 MB of events in all: more than the kernel buffers of a connection that does not
+  // read (its receive window stays small, the send buffer ends at 4 MiB), less than the
+  // node's 8 MiB cap of unsent bytes.
+  constexpr int kPosts = 1600;
+  constexpr std::size_t kText = 4000;
+  const TestUser reader_user = db().create_user("pauser");
+  const TestUser poster_user = db().create_user("poster");
+  const TestMeeting m = create_meeting(true);
+  ChatdOptions options;
+  options.log_level = "info";
+  options.extra_args = {"--rate-limit", "0"};
+  start_chatd(options);
+  TestClient reader = login(reader_user);
+  TestClient poster = login(poster_user);
+  reader.ok("join", instance(m));
+  poster.ok("join", instance(m));
+  // The reader reads nothing from here until expect_events below.
+  std::vector<std::string> posted;
+  for (int i = 0; i < kPosts; ++i) {
+    std::string text = std::to_string(i) + ":";
+    text.resize(kText, static_cast<char>('a' + i % 26));
+    posted.push_back(poster.ok("post", {{"meeting_id", m.meeting_id}, {"text", text}})
+                         .at("message_id")
+                         .get<std::string>());
+  }
+  const auto got = reader.expect_events(event_of("message", m.meeting_id), kPosts,
+                                        "every message after the pause", Millis(60000));
+  ASSERT_EQ(got.size(), static_cast<std::size_t>(kPosts));
+  for (int i = 0; i < kPosts; ++i) {
+    const json& e = got[static_cast<std::size_t>(i)];
+    ASSERT_EQ(e.value("message_id", ""), posted[static_cast<std::size_t>(i)]) << "at " << i;
+    const std::string text = e.value("text", "");
+    ASSERT_EQ(text.size(), kText) << "at " << i;
+    EXPECT_TRUE(text.starts_with(std::to_string(i) + ":")) << "at " << i;
+    EXPECT_EQ(text.back(), static_cast<char>('a' + i % 26)) << "at " << i;
+  }
+  EXPECT_TRUE(reader.violations().empty());
+  EXPECT_FALSE(reader.closed());
+}
+
 TEST_F(SessionTest, OneUserOnTwoConnectionsIsOneParticipant) {
   const TestUser u = db().create_user("twice");
   const TestUser v = db().create_user("other");

@@ -62,6 +62,7 @@ Listener::Listener(boost::asio::io_context& io, const boost::asio::ip::tcp::endp
       service_(service),
       metrics_(metrics),
       options_(options),
+      flushes_(io.get_executor()),
       limits_(limits),
       refusal_log_(kRefusalLogPeriod),
       tls_(std::move(tls)) {
@@ -110,7 +111,8 @@ boost::asio::awaitable<void> Listener::accept_loop() {
                             boost::asio::detached);
       continue;
     }
-    std::make_shared<Session>(Stream(std::move(socket)), service_, options_, std::move(*slot))
+    std::make_shared<Session>(Stream(std::move(socket)), service_, flushes_, options_,
+                              std::move(*slot))
         ->start();
   }
 }
@@ -140,7 +142,8 @@ boost::asio::awaitable<void> Listener::handshake_and_start(boost::asio::ip::tcp:
     tls->next_layer().close(ignored);
     co_return;
   }
-  std::make_shared<Session>(Stream(std::move(*tls)), service_, options_, std::move(slot))->start();
+  std::make_shared<Session>(Stream(std::move(*tls)), service_, flushes_, options_, std::move(slot))
+      ->start();
 }
 
 void Listener::refuse(boost::asio::ip::tcp::socket socket, ConnectionLimits::Refusal why,

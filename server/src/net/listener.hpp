@@ -8,6 +8,7 @@
 
 #include "metrics/metrics.hpp"
 #include "net/connection_limits.hpp"
+#include "net/flush_queue.hpp"
 #include "net/session.hpp"
 #include "service/chat_service.hpp"
 #include "util/log_throttle.hpp"
@@ -55,6 +56,7 @@ class Listener {
   service::ChatService& service_;
   metrics::Metrics& metrics_;
   SessionOptions options_;
+  FlushQueue flushes_;  // the sessions' writes, batched per turn of the event loop
   ConnectionLimits limits_;
   util::LogThrottle refusal_log_;
   std::shared_ptr<boost::asio::ssl::context> tls_;  // null: plaintext

@@ -26,10 +26,11 @@ constexpr std::size_t kDrainBytes = 4u << 20;
 constexpr std::chrono::seconds kLingerTime{5};
 }  // namespace
 
-Session::Session(Stream stream, service::ChatService& service, SessionOptions options,
-                 ConnectionLimits::Slot slot)
+Session::Session(Stream stream, service::ChatService& service, FlushQueue& flushes,
+                 SessionOptions options, ConnectionLimits::Slot slot)
     : stream_(std::move(stream)),
       service_(service),
+      flushes_(flushes),
       options_(options),
       slot_(std::move(slot)),
       limiter_(options_.rate, std::chrono::steady_clock::now()),
@@ -71,7 +72,52 @@ void Session::enqueue(std::shared_ptr<const std::string> frame) {
   }
   queued_bytes_ += frame->size();
   queue_.push_back(std::move(frame));
+  if (!flush_queued_) {
+    flush_queued_ = true;
+    flushes_.add(shared_from_this());
+  }
+}
+
+void Session::wake_writer() {
   write_signal_.cancel();
+}
+
+void Session::flush() {
+  flush_queued_ = false;
+  if (closed_ || queue_.empty() || writing_) return;  // a writer in flight takes the queue
+  if (close_after_flush_ || stream_.is_tls()) {
+    wake_writer();
+    return;
+  }
+  // Plain TCP with no write in flight: try the socket now, without a round through the
+  // reactor. Non-blocking mode only changes synchronous calls like this one.
+  std::array<boost::asio::const_buffer, kMaxGather> buffers;
+  std::size_t count = 0;
+  for (const auto& f : queue_) {
+    if (count == buffers.size()) break;
+    buffers[count] = boost::asio::buffer(*f);
+    if (count == 0) buffers[0] += front_sent_;
+    ++count;
+  }
+  auto& socket = stream_.socket();
+  boost::system::error_code ec;
+  if (!socket.non_blocking()) socket.non_blocking(true, ec);
+  const std::size_t sent = ec ? 0 : socket.write_some(std::span(buffers.data(), count), ec);
+  queued_bytes_ -= sent;
+  std::size_t left = sent;
+  while (left > 0) {
+    const std::size_t rest = queue_.front()->size() - front_sent_;
+    if (left < rest) {
+      front_sent_ += left;
+      break;
+    }
+    left -= rest;
+    front_sent_ = 0;
+    queue_.pop_front();
+  }
+  // would_block (the client's socket buffer is full), a partial write, more than one
+  // gather's worth, or an error: the writer carries on (and reports an error by closing).
+  if (!queue_.empty()) wake_writer();
 }
 
 void Session::close_after(std::string last) {
@@ -198,14 +244,19 @@ awaitable<void> Session::writer(std::shared_ptr<Session> self) {
       }
       batch.clear();
       buffers.clear();
+      std::size_t bytes = 0;
       while (!queue_.empty() && batch.size() < kMaxGather) {
-        buffers.emplace_back(boost::asio::buffer(*queue_.front()));
+        buffers.emplace_back(boost::asio::buffer(*queue_.front()) + front_sent_);
+        bytes += buffers.back().size();
+        front_sent_ = 0;
         batch.push_back(std::move(queue_.front()));
         queue_.pop_front();
       }
+      writing_ = true;
       auto write = stream_.write(buffers);
       co_await std::move(write);
-      for (const auto& f : batch) queued_bytes_ -= f->size();
+      writing_ = false;
+      queued_bytes_ -= bytes;
     }
   } catch (const boost::system::system_error& e) {
     if (e.code() != boost::asio::error::operation_aborted)

@@ -13,6 +13,7 @@
 
 #include "chat/protocol/frame.hpp"
 #include "net/connection_limits.hpp"
+#include "net/flush_queue.hpp"
 #include "net/rate_limiter.hpp"
 #include "net/stream.hpp"
 #include "service/chat_service.hpp"
@@ -30,8 +31,11 @@ struct SessionOptions {
 
 /// A client connection. The reader coroutine splits frames, answers them one at a time in
 /// request order (reading pauses while a request is served, which bounds per-connection
-/// memory), and queues responses; the writer coroutine drains the queue with gathered
-/// writes, one write in flight. Events from the service are queued the same way. A client
+/// memory), and queues responses. Events from the service are queued the same way. Queued
+/// frames are sent by flush() from the node's FlushQueue, a gathered non-blocking write when
+/// the socket takes it all (plain TCP); whatever is left (a full socket buffer, TLS) goes to
+/// the writer coroutine, which drains the queue with gathered asynchronous writes, one
+/// write in flight. A client
 /// that stops reading is cut off when its queue passes max_outbound_bytes, so it never
 /// holds up anyone else. Kept alive by its coroutines (shared_from_this).
 ///
@@ -47,7 +51,8 @@ class Session : public service::Client, public std::enable_shared_from_this<Sess
   /// stream: the connection, plain or TLS with its handshake done (Listener). slot: this
   /// connection's place in the node's connection counts; its address() is the client
   /// address handed to the service (login throttling).
-  Session(Stream stream, service::ChatService& service, SessionOptions options,
+  /// flushes: the node's FlushQueue (outlives the session's handlers).
+  Session(Stream stream, service::ChatService& service, FlushQueue& flushes, SessionOptions options,
           ConnectionLimits::Slot slot);
   ~Session() override;
 
@@ -55,8 +60,13 @@ class Session : public service::Client, public std::enable_shared_from_this<Sess
   void start();
   void deliver(std::shared_ptr<const std::string> frame) override;
   void close() override;
+  /// Sends what is queued (FlushQueue calls it): a non-blocking gathered write on plain TCP
+  /// when no asynchronous write is in flight, and the writer coroutine for the rest.
+  void flush();
 
  private:
+  // Resumes the writer coroutine (parked on write_signal_ while the queue is empty).
+  void wake_writer();
   boost::asio::awaitable<void> reader(std::shared_ptr<Session> self);
   boost::asio::awaitable<void> writer(std::shared_ptr<Session> self);
   boost::asio::awaitable<void> watchdog(std::shared_ptr<Session> self);
@@ -75,6 +85,7 @@ class Session : public service::Client, public std::enable_shared_from_this<Sess
 
   Stream stream_;
   service::ChatService& service_;
+  FlushQueue& flushes_;
   SessionOptions options_;
   ConnectionLimits::Slot slot_;  // released when the session is destroyed
   RequestRateLimiter limiter_;
@@ -82,7 +93,8 @@ class Session : public service::Client, public std::enable_shared_from_this<Sess
   std::string peer_;
   protocol::FrameSplitter splitter_;
   std::deque<std::shared_ptr<const std::string>> queue_;
-  std::size_t queued_bytes_ = 0;
+  std::size_t queued_bytes_ = 0;  // unsent bytes in queue_
+  std::size_t front_sent_ = 0;    // bytes of queue_.front() already sent
   boost::asio::steady_timer write_signal_;
   boost::asio::steady_timer idle_timer_;
   boost::asio::steady_timer login_timer_;
@@ -90,6 +102,8 @@ class Session : public service::Client, public std::enable_shared_from_this<Sess
   std::chrono::steady_clock::time_point last_frame_;
   bool closed_ = false;
   bool close_after_flush_ = false;
+  bool flush_queued_ = false;     // in the FlushQueue
+  bool writing_ = false;          // the writer coroutine has a write in flight
   bool serving_ = false;          // a request is being served (the reader awaits the service)
   bool deadline_passed_ = false;  // the login deadline passed while serving_
 };
