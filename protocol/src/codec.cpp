@@ -1,6 +1,7 @@
 #include "chat/protocol/codec.hpp"
 
 #include <array>
+#include <charconv>
 #include <limits>
 
 #include "chat/protocol/text.hpp"
@@ -269,7 +270,89 @@ std::string_view to_string(LeaveReason reason) noexcept {
   return "leave";
 }
 
+namespace {
+
+void append_int(std::string& out, std::int64_t v) {
+  std::array<char, 24> buf;
+  const auto r = std::to_chars(buf.data(), buf.data() + buf.size(), v);
+  out.append(buf.data(), r.ptr);
+}
+
+// A JSON string exactly as nlohmann's dump() writes valid UTF-8 (ensure_ascii off): '"', '\\'
+// and control characters escaped, everything else as is. The caller checks the UTF-8.
+void append_string(std::string& out, std::string_view s) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  out.push_back('"');
+  std::size_t plain = 0;  // start of the run of characters written as they are
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    if (c >= 0x20 && c != '"' && c != '\\') continue;
+    out.append(s.data() + plain, i - plain);
+    plain = i + 1;
+    switch (c) {
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\b':
+        out += "\\b";
+        break;
+      case '\f':
+        out += "\\f";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
+      default:
+        out += "\\u00";
+        out.push_back(kHex[c >> 4]);
+        out.push_back(kHex[c & 0xf]);
+    }
+  }
+  out.append(s.data() + plain, s.size() - plain);
+  out.push_back('"');
+}
+
+// The message event, the one sent most (once per message, shared by every recipient),
+// written directly: the same bytes as line(json{...}) (keys in std::map order), without
+// building a tree first. nullopt when a string is not valid UTF-8: line() replaces that.
+std::optional<std::string> encode_message_event(const MessageEvent& e) {
+  const auto& m = e.message;
+  if (!is_valid_utf8(m.name) || !is_valid_utf8(m.text) || !is_valid_utf8(m.message_id))
+    return std::nullopt;
+  std::string out;
+  out.reserve(160 + m.name.size() + m.text.size());
+  out += R"({"event":"message","meeting_id":)";
+  append_int(out, e.meeting_id);
+  out += R"(,"message_id":)";
+  append_string(out, m.message_id);
+  out += R"(,"name":)";
+  append_string(out, m.name);
+  out += R"(,"order_id":)";
+  append_int(out, e.order_id);
+  out += R"(,"text":)";
+  append_string(out, m.text);
+  out += R"(,"ts":)";
+  append_string(out, format_timestamp(m.ts));
+  out += R"(,"user_id":)";
+  append_int(out, m.user_id);
+  out += "}\n";
+  return out;
+}
+
+}  // namespace
+
 std::string encode_event(const Event& event) {
+  if (const auto* message = std::get_if<MessageEvent>(&event))
+    if (auto fast = encode_message_event(*message)) return std::move(*fast);
   json j;
   std::visit(
       [&](const auto& e) {

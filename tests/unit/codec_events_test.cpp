@@ -2,6 +2,7 @@
 // (PROTOCOL.md "Requests" result shapes and "Events").
 #include <gtest/gtest.h>
 
+#include <cstdint>
 #include <nlohmann/json.hpp>
 #include <set>
 #include <string>
@@ -58,6 +59,38 @@ TEST(EncodeEvent, MessageRoundTripAndWireShape) {
   EXPECT_EQ(back.message.name, ev.message.name);
   EXPECT_EQ(back.message.text, ev.message.text);
   EXPECT_EQ(back.message.ts, kTs);
+}
+
+// The message event is written without nlohmann (the hot path of fan-out): its bytes must be
+// exactly what nlohmann writes for the same object, for every kind of character, and invalid
+// UTF-8 is still replaced (U+FFFD), never sent.
+TEST(EncodeEvent, MessageBytesAreNlohmannsForEveryCharacter) {
+  std::vector<std::string> texts = {"",           "plain",    "quote \" backslash \\ slash /",
+                                    "\b\f\n\r\t", "del \x7f", "\u00e9\u65e5\U0001F600"};
+  std::string controls;
+  for (int c = 0; c < 0x20; ++c) controls.push_back(static_cast<char>(c));
+  texts.push_back(controls);
+  for (int c = 0x20; c < 0x80; ++c) texts.push_back(std::string(1, static_cast<char>(c)));
+  for (const auto& text : texts) {
+    for (const std::int64_t big : {std::int64_t{0}, std::int64_t{-7}, INT64_MAX, INT64_MIN}) {
+      const MessageEvent ev{big, 3,
+                            ChatMessage{"0001795419188123-000001", big, text + "!", text, kTs}};
+      const json expected{{"event", "message"}, {"meeting_id", big},
+                          {"order_id", 3},      {"message_id", ev.message.message_id},
+                          {"user_id", big},     {"name", text + "!"},
+                          {"text", text},       {"ts", "2026-11-23T07:33:08.123Z"}};
+      EXPECT_EQ(encode_event(ev), expected.dump() + "\n") << json(text).dump();
+    }
+  }
+  const std::string invalid =
+      "a\xff\xfe"
+      "b";
+  const MessageEvent bad{1, 1, ChatMessage{"0001795419188123-000001", 2, "n", invalid, kTs}};
+  const std::string line = encode_event(bad);
+  EXPECT_TRUE(json::accept(line));
+  EXPECT_EQ(json::parse(line).at("text"),
+            "a\ufffd\ufffd"
+            "b");
 }
 
 TEST(EncodeEvent, JoinedRoundTripAndWireShape) {
