@@ -35,9 +35,9 @@ struct SessionOptions {
 /// frames are sent by flush() from the node's FlushQueue, a gathered non-blocking write when
 /// the socket takes it all (plain TCP); whatever is left (a full socket buffer, TLS) goes to
 /// the writer coroutine, which drains the queue with gathered asynchronous writes, one
-/// write in flight. A client
-/// that stops reading is cut off when its queue passes max_outbound_bytes, so it never
-/// holds up anyone else. Kept alive by its coroutines (shared_from_this).
+/// write in flight. A client that stops reading is cut off when its queue passes
+/// max_outbound_bytes, so it never holds up anyone else. Kept alive by its coroutines
+/// (shared_from_this).
 ///
 /// Abuse limits (README "Limits"): every non-blank frame costs a token of the connection's
 /// RequestRateLimiter; one over the rate is answered rate_limited (with its id, when it has
