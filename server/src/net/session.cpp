@@ -8,7 +8,6 @@
 #include <boost/asio/detached.hpp>
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/use_awaitable.hpp>
-#include <vector>
 
 #include "chat/protocol/codec.hpp"
 
@@ -19,7 +18,6 @@ using boost::asio::use_awaitable;
 
 namespace {
 constexpr std::size_t kReadChunk = 16 * 1024;
-constexpr std::size_t kMaxGather = 64;  // frames per gathered write
 // A closing connection: how much of the client's further input is read and dropped, and how
 // long after the last frame was sent the client may take to hang up.
 constexpr std::size_t kDrainBytes = 4u << 20;
@@ -50,6 +48,12 @@ void Session::start() {
   id_ = service_.open(weak_from_this(), slot_.address());
   spdlog::debug("client {} connected from {}", id_, peer_);
   write_signal_.expires_at(std::chrono::steady_clock::time_point::max());
+  if (!stream_.is_tls()) {
+    // For flush()'s direct write; asynchronous operations are not affected by this mode.
+    boost::system::error_code ec;
+    stream_.socket().non_blocking(true, ec);
+    if (ec) spdlog::debug("client {}: non-blocking mode: {}", id_, ec.message());
+  }
   const auto ex = stream_.socket().get_executor();
   boost::asio::co_spawn(ex, reader(shared_from_this()), boost::asio::detached);
   boost::asio::co_spawn(ex, writer(shared_from_this()), boost::asio::detached);
@@ -85,39 +89,43 @@ void Session::wake_writer() {
 void Session::flush() {
   flush_queued_ = false;
   if (closed_ || queue_.empty() || writing_) return;  // a writer in flight takes the queue
-  if (close_after_flush_ || stream_.is_tls()) {
+  if (close_after_flush_ || stream_.is_tls() || !stream_.socket().non_blocking()) {
     wake_writer();
     return;
   }
   // Plain TCP with no write in flight: try the socket now, without a round through the
-  // reactor. Non-blocking mode only changes synchronous calls like this one.
-  std::array<boost::asio::const_buffer, kMaxGather> buffers;
-  std::size_t count = 0;
-  for (const auto& f : queue_) {
-    if (count == buffers.size()) break;
-    buffers[count] = boost::asio::buffer(*f);
-    if (count == 0) buffers[0] += front_sent_;
-    ++count;
-  }
-  auto& socket = stream_.socket();
+  // reactor.
+  Gather buffers;
+  const std::size_t count = gather(buffers);
   boost::system::error_code ec;
-  if (!socket.non_blocking()) socket.non_blocking(true, ec);
-  const std::size_t sent = ec ? 0 : socket.write_some(std::span(buffers.data(), count), ec);
-  queued_bytes_ -= sent;
-  std::size_t left = sent;
-  while (left > 0) {
-    const std::size_t rest = queue_.front()->size() - front_sent_;
-    if (left < rest) {
-      front_sent_ += left;
-      break;
-    }
-    left -= rest;
-    front_sent_ = 0;
-    queue_.pop_front();
-  }
+  consume(stream_.socket().write_some(std::span(buffers.data(), count), ec));
   // would_block (the client's socket buffer is full), a partial write, more than one
   // gather's worth, or an error: the writer carries on (and reports an error by closing).
   if (!queue_.empty()) wake_writer();
+}
+
+std::size_t Session::gather(Gather& buffers) const {
+  std::size_t count = 0;
+  for (const auto& f : queue_) {
+    if (count == buffers.size()) break;
+    buffers[count] = boost::asio::buffer(*f) + (count == 0 ? front_sent_ : 0);
+    ++count;
+  }
+  return count;
+}
+
+void Session::consume(std::size_t sent) {
+  queued_bytes_ -= sent;
+  while (sent > 0) {
+    const std::size_t rest = queue_.front()->size() - front_sent_;
+    if (sent < rest) {
+      front_sent_ += sent;
+      return;
+    }
+    sent -= rest;
+    front_sent_ = 0;
+    queue_.pop_front();
+  }
 }
 
 void Session::close_after(std::string last) {
@@ -125,7 +133,7 @@ void Session::close_after(std::string last) {
   enqueue(std::make_shared<const std::string>(std::move(last)));
   if (closed_) return;  // the queue had no room: closed at once
   close_after_flush_ = true;
-  write_signal_.cancel();
+  wake_writer();
   // A client that never reads its last frames cannot keep the socket: no frame is taken
   // from it any more, so the idle watchdog closes it after idle_timeout.
 }
@@ -222,8 +230,7 @@ awaitable<void> Session::reader(std::shared_ptr<Session> /*keeps the session ali
 }
 
 awaitable<void> Session::writer(std::shared_ptr<Session> self) {
-  std::vector<std::shared_ptr<const std::string>> batch;
-  std::vector<boost::asio::const_buffer> buffers;
+  Gather buffers;
   try {
     while (!closed_) {
       if (queue_.empty()) {
@@ -242,21 +249,14 @@ awaitable<void> Session::writer(std::shared_ptr<Session> self) {
         co_await write_signal_.async_wait(boost::asio::redirect_error(use_awaitable, ec));
         continue;
       }
-      batch.clear();
-      buffers.clear();
-      std::size_t bytes = 0;
-      while (!queue_.empty() && batch.size() < kMaxGather) {
-        buffers.emplace_back(boost::asio::buffer(*queue_.front()) + front_sent_);
-        bytes += buffers.back().size();
-        front_sent_ = 0;
-        batch.push_back(std::move(queue_.front()));
-        queue_.pop_front();
-      }
+      // The frames stay queued until sent (their bytes live in the shared strings, which
+      // frames queued meanwhile do not move); flush() leaves the queue alone meanwhile.
+      const std::span<const boost::asio::const_buffer> batch(buffers.data(), gather(buffers));
       writing_ = true;
-      auto write = stream_.write(buffers);
+      auto write = stream_.write(batch);
       co_await std::move(write);
       writing_ = false;
-      queued_bytes_ -= bytes;
+      consume(boost::asio::buffer_size(batch));
     }
   } catch (const boost::system::system_error& e) {
     if (e.code() != boost::asio::error::operation_aborted)

@@ -1,6 +1,7 @@
 // One client connection: JSON Lines in, responses and events out (PROTOCOL.md "Framing").
 #pragma once
 
+#include <array>
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -65,8 +66,16 @@ class Session : public service::Client, public std::enable_shared_from_this<Sess
   void flush();
 
  private:
+  static constexpr std::size_t kMaxGather = 64;  // frames per gathered write
+  using Gather = std::array<boost::asio::const_buffer, kMaxGather>;
+
   // Resumes the writer coroutine (parked on write_signal_ while the queue is empty).
   void wake_writer();
+  // Points buffers at the first queued frames (the front one from front_sent_ on); returns
+  // how many it filled.
+  std::size_t gather(Gather& buffers) const;
+  // Drops `sent` bytes from the front of the queue (whole frames, then part of the next).
+  void consume(std::size_t sent);
   boost::asio::awaitable<void> reader(std::shared_ptr<Session> self);
   boost::asio::awaitable<void> writer(std::shared_ptr<Session> self);
   boost::asio::awaitable<void> watchdog(std::shared_ptr<Session> self);
