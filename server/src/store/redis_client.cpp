@@ -3,7 +3,6 @@
 #include <hiredis/async.h>
 #include <hiredis/hiredis.h>
 #include <spdlog/spdlog.h>
-#include <sys/ioctl.h>
 
 #include <boost/asio/posix/stream_descriptor.hpp>
 #include <boost/asio/post.hpp>
@@ -68,10 +67,11 @@ class AsioAdapter : public std::enable_shared_from_this<AsioAdapter> {
     constexpr int kMaxReadsPerTurn = 64;
     for (int i = 0; i < kMaxReadsPerTurn && ac_ != nullptr; ++i) {
       redisAsyncHandleRead(ac_);  // may free the context: cleanup() then nulls ac_
-      int pending = 0;
-      if (ac_ == nullptr || !want_read_ || ::ioctl(ac_->c.fd, FIONREAD, &pending) != 0 ||
-          pending <= 0)
-        break;
+      if (ac_ == nullptr || !want_read_) break;
+      boost::asio::posix::stream_descriptor::bytes_readable pending;
+      boost::system::error_code ec;
+      fd_.io_control(pending, ec);
+      if (ec || pending.get() == 0) break;
     }
   }
 
