@@ -36,36 +36,7 @@ class AsioAdapter : public std::enable_shared_from_this<AsioAdapter> {
  private:
   void add(bool read) {
     (read ? want_read_ : want_write_) = true;
-    if (read) {
-      arm(true);
-    } else if (in_write_) {
-      // hiredis asks again from inside handle_write(): the socket took only part; that call
-      // goes on by waiting for the socket.
-    } else if ((ac_->c.flags & REDIS_CONNECTED) != 0) {
-      write_soon();
-    } else {
-      arm(false);  // still connecting: writability is how hiredis learns the outcome
-    }
-  }
-
-  // Commands issued during one turn of the event loop are written together once the
-  // handlers already queued have run, straight to the socket, which nearly always has room:
-  // a wait for writability would cost an epoll_ctl and a further turn per batch, and every
-  // post waits for its command's reply. Only what the socket does not take waits for it.
-  void write_soon() {
-    if (write_posted_ || writing_) return;
-    write_posted_ = true;
-    boost::asio::post(fd_.get_executor(), [self = shared_from_this()] {
-      self->write_posted_ = false;
-      if (self->ac_ != nullptr && self->want_write_ && !self->writing_) self->handle_write();
-    });
-  }
-
-  void handle_write() {
-    in_write_ = true;
-    redisAsyncHandleWrite(ac_);  // may free the context: cleanup() then nulls ac_
-    in_write_ = false;
-    if (ac_ != nullptr && want_write_) arm(false);
+    arm(read);
   }
 
   void arm(bool read) {
@@ -79,12 +50,12 @@ class AsioAdapter : public std::enable_shared_from_this<AsioAdapter> {
                      if (ec || self->ac_ == nullptr) return;
                      if (!(read ? self->want_read_ : self->want_write_)) return;
                      // May free the context: cleanup() then nulls ac_.
-                     if (!read) {
-                       self->handle_write();
-                       return;
-                     }
-                     self->read_available();
-                     if (self->ac_ != nullptr && self->want_read_) self->arm(true);
+                     if (read)
+                       self->read_available();
+                     else
+                       redisAsyncHandleWrite(self->ac_);
+                     if (self->ac_ != nullptr && (read ? self->want_read_ : self->want_write_))
+                       self->arm(read);
                    });
   }
 
@@ -116,7 +87,6 @@ class AsioAdapter : public std::enable_shared_from_this<AsioAdapter> {
   boost::asio::posix::stream_descriptor fd_;
   std::shared_ptr<AsioAdapter> self_;
   bool want_read_ = false, want_write_ = false, reading_ = false, writing_ = false;
-  bool in_write_ = false, write_posted_ = false;
 };
 
 // Completes a ReplyHandler through a coroutine's completion handler.
